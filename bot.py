@@ -1,0 +1,233 @@
+"""Care-pairing bot (结对帮扶): entry point and command line.
+
+python bot.py run            poll Telegram (or BOT_API_BASE_URL) for updates
+python bot.py migrate        create or upgrade the database schema
+python bot.py invite --role admin --area 示范县
+python bot.py simulate       chat with the bot in the terminal, on demo data
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import warnings
+from collections.abc import Sequence
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.error import InvalidToken, NetworkError
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from care.invites import expiry
+from care.roles import AreaPathError, Level, Role, role_fits_level
+from conversations import invite, onboarding
+from handlers import basic, people
+from handlers.context import BotContext, Services
+from handlers.errors import on_error
+from handlers.guard import identify
+from handlers.menus import set_default_menu
+from settings import Settings, SettingsError, load_settings
+from storage import areas, invites, migrate
+from storage.db import make_engine, make_sessions
+from storage.types import utcnow
+
+log = logging.getLogger("carebot")
+
+# Our conversations mix buttons and typed answers, so they key on (chat, user), not on the
+# message; PTB warns about that combination, which is intended here.
+warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+
+
+class NotMigrated(RuntimeError):
+    """The database schema is older than the code (run `python bot.py migrate`)."""
+
+
+def build_application(
+    settings: Settings, *, request: BaseRequest | None = None, services: Services | None = None
+) -> Application:
+    """The whole bot: handlers, conversations and services. `request` swaps the transport
+    (the sandbox's fake Bot API in tests, simulate and benchmarks)."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token.get_secret_value() if settings.bot_token else "0:sandbox")
+        .base_url(settings.bot_api_base_url)
+        .base_file_url(settings.bot_api_file_url)
+        .context_types(ContextTypes(context=BotContext))
+        .concurrent_updates(False)  # conversations need one update of a chat at a time
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application = builder.build()
+    if services is None:
+        engine = make_engine(settings.database_url)
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+    application.bot_data["services"] = services
+    add_handlers(application)
+    return application
+
+
+def add_handlers(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, identify), group=-1)
+    application.add_handlers(
+        [
+            onboarding.build(),
+            invite.build(),
+            CommandHandler("help", basic.show_help),
+            CommandHandler("language", basic.ask_language),
+            CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),
+            CommandHandler("people", people.list_people),
+            CallbackQueryHandler(people.turn_page, pattern=r"^ppl:page:"),
+            CallbackQueryHandler(people.confirm_deactivate, pattern=r"^ppl:ask:"),
+            CallbackQueryHandler(people.deactivate, pattern=r"^ppl:off:"),
+            CommandHandler("cancel", basic.nothing_to_cancel),
+            CallbackQueryHandler(basic.stale_button),
+            MessageHandler(filters.UpdateType.MESSAGE, basic.not_understood),
+        ]
+    )
+    application.add_error_handler(on_error)
+
+
+async def _post_init(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    if not await migrate.is_current(services.engine):
+        raise NotMigrated
+    t = services.translator(services.settings.default_locale)
+    await set_default_menu(application.bot, t)
+
+
+async def _post_shutdown(application: Application) -> None:
+    services: Services = application.bot_data["services"]
+    await services.engine.dispose()
+
+
+# -- command line ----------------------------------------------------------------------------
+
+
+async def create_invite(settings: Settings, role: Role, area_path: str) -> tuple[str, str]:
+    """Creates the area path if missing and an invite for it; returns (code, valid-until)."""
+    await ensure_migrated(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessions(engine)
+        async with sessions.begin() as session:
+            area = await areas.ensure_path(session, area_path)
+            if not role_fits_level(role, Level(area.level)):
+                raise AreaPathError(area_path)
+            expires = expiry(utcnow(), settings.invite_ttl_days)
+            assert area.id is not None
+            code = await invites.issue(
+                session, role=role, area_id=area.id, created_by=None, expires_at=expires
+            )
+        t = Services(settings=settings, engine=engine, sessions=sessions).translator(
+            settings.default_locale
+        )
+        return code, t.datetime(expires)
+    finally:
+        await engine.dispose()
+
+
+async def ensure_migrated(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        if not await migrate.is_current(engine):
+            raise NotMigrated
+    finally:
+        await engine.dispose()
+
+
+async def run_migrations(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        await migrate.upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    inv = commands.add_parser("invite", help="create a single-use invite link")
+    inv.add_argument("--role", required=True, choices=[r.value for r in Role])
+    inv.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇/东村")
+    sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
+    sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the bot token
+    if args.command == "simulate":  # the terminal is the chat: keep the log out of it
+        logging.getLogger().setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        if args.command == "migrate":
+            asyncio.run(run_migrations(settings))
+            print("database is up to date")
+        elif args.command == "invite":
+            return _invite(settings, Role(args.role), args.area)
+        elif args.command == "run":
+            return _run(settings)
+        elif args.command == "simulate":
+            from sandbox.simulate import fresh_database, simulate
+
+            asyncio.run(simulate(settings, fresh_database(args.database)))
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except NotMigrated:
+        print("the database is not migrated: run `python bot.py migrate` first", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _invite(settings: Settings, role: Role, area_path: str) -> int:
+    try:
+        code, until = asyncio.run(create_invite(settings, role, area_path))
+    except AreaPathError:
+        print(
+            f"invalid area {area_path!r}: up to three levels, county/town/village "
+            "(a director needs a village)",
+            file=sys.stderr,
+        )
+        return 2
+    if settings.bot_username:
+        print(f"invite link: https://t.me/{settings.bot_username}?start={code}")
+    else:
+        print("set BOT_USERNAME to print the t.me link; meanwhile send the bot:")
+    print(f"/start {code}")
+    print(f"code: {code}")
+    print(f"role: {role.value}, area: {area_path}, single use, valid until {until}")
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    if settings.bot_token is None:
+        raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
+    asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
+    application = build_application(settings)
+    try:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except (InvalidToken, NetworkError) as exc:
+        print(f"cannot use the Bot API at {settings.bot_api_base_url}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""`/invite` (supervisors, admins): choose a role no higher than one's own, walk down the area
+tree within one's own area, and get a single-use deep link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from care.invites import expiry
+from care.roles import Level, Role, invitable_roles, role_fits_level
+from conversations.common import anything_else, fallbacks
+from handlers import labels
+from handlers.context import BotContext
+from handlers.guard import guarded
+from handlers.keyboards import column, keyboard, pager
+from storage import areas, invites
+from storage.models import Area
+
+ROLE, AREA = range(2)
+PAGE_SIZE = 12
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    return context.user_data.setdefault("invite", {})  # type: ignore[union-attr]
+
+
+def _forget(context: BotContext) -> None:
+    context.user_data.pop("invite", None)  # type: ignore[union-attr]
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
+@guarded(Role.SUPERVISOR)
+async def begin(update: Update, context: BotContext) -> int:
+    _forget(context)
+    return await _ask_role(update, context, "")
+
+
+async def _ask_role(update: Update, context: BotContext, note: str) -> int:
+    assert context.viewer is not None and update.effective_chat is not None
+    t = context.t
+    buttons = [
+        (t(labels.ROLE[r]), f"inv:role:{r.value}") for r in invitable_roles(context.viewer.role)
+    ]
+    text = (f"{note}\n\n" if note else "") + t("invite.ask_role")
+    await update.effective_chat.send_message(text, reply_markup=column(buttons))
+    _draft(context)["step"] = ROLE
+    return ROLE
+
+
+@guarded(Role.SUPERVISOR)
+async def chose_role(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.viewer is not None
+    role = query.data.removeprefix("inv:role:")
+    if role not in {r.value for r in invitable_roles(context.viewer.role)}:
+        await query.answer(context.t("guard.forbidden"), show_alert=True)
+        return await _ask_role(update, context, "")
+    await query.answer()
+    _draft(context).update(role=role, step=AREA, area_id=context.viewer.area_id, page=0)
+    return await _show_area(update, context, context.viewer.area_id, 0, edit=True)
+
+
+async def _visible_area(context: BotContext, area_id: int) -> Area | None:
+    """The area, if the viewer may hand out invites for it (server-side area check)."""
+    assert context.viewer is not None
+    async with context.services.sessions() as session:
+        area = await areas.get(session, area_id)
+    return area if area is not None and context.viewer.sees(area.path) else None
+
+
+async def _show_area(
+    update: Update, context: BotContext, area_id: int, page: int, *, edit: bool, note: str = ""
+) -> int:
+    assert context.viewer is not None and update.effective_chat is not None
+    t, draft = context.t, _draft(context)
+    role = Role(draft["role"])
+    async with context.services.sessions() as session:
+        area = await areas.get(session, area_id)
+        assert area is not None and area.id is not None
+        children, total = await areas.children_page(
+            session, parent_id=area.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+        )
+    draft.update(area_id=area.id, page=page)
+    buttons: list[tuple[str, str]] = []
+    pickable = role_fits_level(role, Level(area.level))
+    if pickable:
+        buttons.append((t("invite.pick_here", area=area.name), f"inv:pick:{area.id}"))
+    buttons += [(f"📂 {child.name}", f"inv:nav:{child.id}:0") for child in children]
+    rows = [[b] for b in buttons]
+    pages = max(1, -(-total // PAGE_SIZE))
+    nav = pager(f"inv:nav:{area.id}", page, pages, t("common.previous"), t("common.next"))
+    if nav:
+        rows.append(nav)
+    if area.id != context.viewer.area_id and area.parent_id is not None:
+        rows.append([(t("invite.up"), f"inv:nav:{area.parent_id}:0")])
+    text = (f"{note}\n\n" if note else "") + t(
+        "invite.ask_area", role=t(labels.ROLE[role]), path=area.path
+    )
+    if not pickable:
+        text += "\n" + t("invite.no_area_fits")
+    if edit and update.callback_query:
+        await update.callback_query.edit_message_text(text, reply_markup=keyboard(rows))
+    else:
+        await update.effective_chat.send_message(text, reply_markup=keyboard(rows))
+    return AREA
+
+
+def _ids(data: str, prefix: str) -> list[int]:
+    try:
+        return [int(part) for part in data.removeprefix(prefix).split(":")]
+    except ValueError:
+        return []
+
+
+@guarded(Role.SUPERVISOR)
+async def navigate(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    ids = _ids(query.data, "inv:nav:")
+    area = await _visible_area(context, ids[0]) if len(ids) == 2 else None
+    if area is None or area.id is None:
+        await query.answer(context.t("guard.forbidden_area"), show_alert=True)
+        return AREA
+    await query.answer()
+    return await _show_area(update, context, area.id, max(0, ids[1]), edit=True)
+
+
+@guarded(Role.SUPERVISOR)
+async def pick(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.viewer is not None
+    ids = _ids(query.data, "inv:pick:")
+    area = await _visible_area(context, ids[0]) if len(ids) == 1 else None
+    role = Role(_draft(context)["role"])
+    if area is None or area.id is None or role not in invitable_roles(context.viewer.role):
+        await query.answer(context.t("guard.forbidden_area"), show_alert=True)
+        return AREA
+    if not role_fits_level(role, Level(area.level)):
+        await query.answer(context.t("invite.director_village"), show_alert=True)
+        return AREA
+    await query.answer()
+    services = context.services
+    expires = expiry(services.now(), services.settings.invite_ttl_days)
+    async with services.sessions.begin() as session:
+        code = await invites.issue(
+            session,
+            role=role,
+            area_id=area.id,
+            created_by=context.viewer.person_id,
+            expires_at=expires,
+        )
+    _forget(context)
+    t = context.t
+    await query.edit_message_text(
+        t(
+            "invite.created",
+            role=t(labels.ROLE[role]),
+            path=area.path,
+            link=invite_link(context.bot.username, code),
+            code=code,
+            until=t.datetime(expires),
+        )
+    )
+    return ConversationHandler.END
+
+
+async def reask(update: Update, context: BotContext, note: str) -> int:
+    draft = _draft(context)
+    if draft.get("step") == AREA and "role" in draft:
+        return await _show_area(
+            update, context, draft["area_id"], draft["page"], edit=False, note=note
+        )
+    return await _ask_role(update, context, note)
+
+
+def build() -> ConversationHandler:
+    return ConversationHandler(
+        entry_points=[CommandHandler("invite", begin)],
+        states={
+            ROLE: [CallbackQueryHandler(chose_role, pattern=r"^inv:role:"), *anything_else(reask)],
+            AREA: [
+                CallbackQueryHandler(navigate, pattern=r"^inv:nav:"),
+                CallbackQueryHandler(pick, pattern=r"^inv:pick:"),
+                *anything_else(reask),
+            ],
+        },
+        fallbacks=fallbacks(reask, _forget),
+        allow_reentry=True,
+        name="invite",
+    )

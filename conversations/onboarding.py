@@ -1,0 +1,200 @@
+"""`/start <code>`: joining by invite. Language, name, gender; then one transaction registers
+the person and uses up the invite, so nobody is ever half-registered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from care.invites import hash_code, looks_like_code
+from care.roles import Gender, Role, clean_name
+from conversations.common import anything_else, fallbacks
+from handlers import labels
+from handlers.context import BotContext
+from handlers.keyboards import column
+from handlers.menus import help_text, set_menu
+from locales import LOCALES
+from locales import _ as mark
+from storage import audit, invites, people
+from storage.invites import InviteState
+
+LANGUAGE, NAME, GENDER = range(3)
+LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
+
+
+class _InviteTaken(Exception):
+    """Rolls the registration back: the invite was used by someone else meanwhile."""
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    return context.user_data.setdefault("onboarding", {})  # type: ignore[union-attr]
+
+
+async def start(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    code = context.args[0] if context.args else ""
+    viewer = context.viewer
+    if viewer is not None:
+        key = mark("start.already_registered") if code else mark("start.welcome_back")
+        await message.reply_text(
+            context.t(key, name=viewer.name) + "\n\n" + help_text(viewer.role, context.t)
+        )
+        return ConversationHandler.END
+    if not code:
+        await message.reply_text(context.t("start.invite_only"))
+        return ConversationHandler.END
+    state = InviteState.UNKNOWN
+    if looks_like_code(code):
+        async with context.services.sessions() as session:
+            state, invite = await invites.check(
+                session, code_hash=hash_code(code), now=context.services.now()
+            )
+    if state != InviteState.VALID:
+        await message.reply_text(context.t(labels.INVITE_REFUSAL[state]))
+        return ConversationHandler.END
+    assert invite is not None
+    context.user_data["onboarding"] = {"code_hash": invite.code_hash, "step": LANGUAGE}  # type: ignore[index]
+    await message.reply_text(
+        context.t("start.invite_ok", role=context.t(labels.ROLE[Role(invite.role)]))
+    )
+    return await _ask(update, context, LANGUAGE)
+
+
+async def _ask(update: Update, context: BotContext, step: int, note: str = "") -> int:
+    """Asks the question of `step` (after an optional note saying what was wrong)."""
+    chat = update.effective_chat
+    assert chat is not None
+    _draft(context)["step"] = step
+    prefix = f"{note}\n\n" if note else ""
+    t = context.t
+    if step == LANGUAGE:
+        buttons = [(LANGUAGE_LABELS[loc], f"ob:lang:{loc}") for loc in LOCALES]
+        await chat.send_message(prefix + t("onboarding.ask_language"), reply_markup=column(buttons))
+    elif step == NAME:
+        await chat.send_message(prefix + t("onboarding.ask_name"))
+    else:
+        buttons = [(t(labels.GENDER[g]), f"ob:gender:{g.value}") for g in Gender]
+        await chat.send_message(prefix + t("onboarding.ask_gender"), reply_markup=column(buttons))
+    return step
+
+
+async def chose_language(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    locale = query.data.removeprefix("ob:lang:")
+    if locale not in LOCALES:
+        return await stale_button(update, context)
+    await query.answer()
+    _draft(context)["locale"] = locale
+    context.user_data["locale"] = locale  # type: ignore[index]
+    context.t = context.services.translator(locale)
+    await query.edit_message_text(context.t("onboarding.language_set"))
+    return await _ask(update, context, NAME)
+
+
+async def gave_name(update: Update, context: BotContext) -> int:
+    message = update.effective_message
+    assert message is not None
+    name = clean_name(message.text or "")
+    if name is None:
+        return await _ask(update, context, NAME, context.t("onboarding.bad_name"))
+    _draft(context)["name"] = name
+    return await _ask(update, context, GENDER)
+
+
+async def chose_gender(update: Update, context: BotContext) -> int:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    draft = _draft(context)
+    try:
+        gender = Gender(query.data.removeprefix("ob:gender:"))
+    except ValueError:
+        return await stale_button(update, context)
+    if "name" not in draft or "locale" not in draft:
+        return await stale_button(update, context)
+    await query.answer()
+    user = update.effective_user
+    assert user is not None
+    services = context.services
+    now = services.now()
+    person = None
+    try:
+        async with services.sessions.begin() as session:
+            state, invite = await invites.check(session, code_hash=draft["code_hash"], now=now)
+            if state == InviteState.VALID and invite is not None:
+                person = await people.upsert(
+                    session,
+                    tg_user_id=user.id,
+                    name=draft["name"],
+                    role=Role(invite.role),
+                    area_id=invite.area_id,
+                    gender=gender,
+                    locale=draft["locale"],
+                )
+                assert invite.id is not None and person.id is not None
+                if not await invites.consume(
+                    session, invite_id=invite.id, person_id=person.id, now=now
+                ):
+                    raise _InviteTaken
+                audit.record(
+                    session, actor_id=person.id, action="register", subject=f"person:{person.id}"
+                )
+    except _InviteTaken:  # another registration used it a moment ago; nothing was written
+        state, person = InviteState.USED, None
+    _forget(context)
+    if person is None:
+        await query.edit_message_text(context.t(labels.INVITE_REFUSAL[state]))
+        return ConversationHandler.END
+    role = Role(person.role)
+    await query.edit_message_text(context.t(labels.GENDER[gender]))
+    await set_menu(context.bot, chat_id=user.id, role=role, t=context.t)
+    await query.message.chat.send_message(  # type: ignore[union-attr]
+        context.t("onboarding.done", name=person.name) + "\n\n" + help_text(role, context.t)
+    )
+    return ConversationHandler.END
+
+
+async def reask(update: Update, context: BotContext, note: str) -> int:
+    return await _ask(update, context, _draft(context).get("step", LANGUAGE), note)
+
+
+async def stale_button(update: Update, context: BotContext) -> int:
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.t("common.stale_button"))
+    return await reask(update, context, "")
+
+
+def _forget(context: BotContext) -> None:
+    context.user_data.pop("onboarding", None)  # type: ignore[union-attr]
+
+
+def build() -> ConversationHandler:
+    return ConversationHandler(
+        entry_points=[CommandHandler("start", start)],
+        states={
+            LANGUAGE: [
+                CallbackQueryHandler(chose_language, pattern=r"^ob:lang:"),
+                *anything_else(reask),
+            ],
+            NAME: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, gave_name),
+                *anything_else(reask, expects_text=True),
+            ],
+            GENDER: [
+                CallbackQueryHandler(chose_gender, pattern=r"^ob:gender:"),
+                *anything_else(reask),
+            ],
+        },
+        fallbacks=fallbacks(reask, _forget),
+        allow_reentry=True,
+        name="onboarding",
+    )

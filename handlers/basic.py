@@ -1,0 +1,74 @@
+"""One-step commands every registered person has: /help, /language, /cancel, and the replies
+to anything no flow is waiting for."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from care.roles import Role
+from handlers.context import BotContext
+from handlers.guard import guarded
+from handlers.keyboards import column
+from handlers.menus import help_text, set_menu
+from locales import LOCALES
+from locales import _ as mark
+from storage import audit, people
+
+LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
+
+
+async def show_help(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    role = context.viewer.role if context.viewer else None
+    await update.effective_message.reply_text(help_text(role, context.t))
+
+
+@guarded(Role.VOLUNTEER)
+async def ask_language(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    buttons = [(LANGUAGE_LABELS[loc], f"lang:{loc}") for loc in LOCALES]
+    await update.effective_message.reply_text(
+        context.t("language.ask"), reply_markup=column(buttons)
+    )
+
+
+@guarded(Role.VOLUNTEER)
+async def set_language(update: Update, context: BotContext) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.viewer is not None
+    locale = query.data.removeprefix("lang:")
+    if locale not in LOCALES:
+        await query.answer(context.t("common.stale_button"))
+        return
+    async with context.services.sessions.begin() as session:
+        await people.set_locale(session, person_id=context.viewer.person_id, locale=locale)
+        audit.record(
+            session,
+            actor_id=context.viewer.person_id,
+            action="set_language",
+            subject=f"person:{context.viewer.person_id}",
+            detail=locale,
+        )
+    context.t = context.services.translator(locale)
+    await query.answer()
+    await query.edit_message_text(context.t("language.set"))
+    await set_menu(
+        context.bot, chat_id=context.viewer.tg_user_id, role=context.viewer.role, t=context.t
+    )
+
+
+async def nothing_to_cancel(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(context.t("common.nothing_to_cancel"))
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """A button of a finished or forgotten flow: say so, change nothing."""
+    assert update.callback_query is not None
+    await update.callback_query.answer(context.t("common.stale_button"), show_alert=True)
+
+
+async def not_understood(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    key = mark("common.not_understood") if context.viewer else mark("start.invite_only")
+    await update.effective_message.reply_text(context.t(key))

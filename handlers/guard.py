@@ -1,0 +1,75 @@
+"""The one guard: every update is identified, and every action checks role, area and chat
+server-side, whatever a button's callback data claims."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop, ConversationHandler
+
+from care.roles import Role
+from handlers.context import BotContext
+from locales import locale_for
+from storage import people
+
+Callback = Callable[[Update, BotContext], Awaitable[Any]]
+
+
+async def identify(update: Update, context: BotContext) -> None:
+    """Group -1: loads the active person behind the update and picks their language."""
+    user = update.effective_user
+    services = context.services
+    if user is None or user.is_bot:
+        raise ApplicationHandlerStop
+    try:
+        async with services.sessions() as session:
+            context.viewer = await people.viewer(session, user.id)
+    except Exception as exc:
+        # Unidentified, nobody may act: report it (the error handler apologises) and stop here,
+        # or PTB would carry on with the next group as if the person were unknown.
+        await context.application.process_error(update, exc)
+        raise ApplicationHandlerStop from exc
+    # The person's choice (stored, or made during onboarding), then Telegram's language.
+    chosen = (context.viewer and context.viewer.locale) or (context.user_data or {}).get("locale")
+    locale = chosen or locale_for(user.language_code, services.settings.default_locale)
+    context.t = services.translator(locale)
+    chat = update.effective_chat
+    if chat is not None and chat.type != ChatType.PRIVATE:
+        # Children's data never goes to a group: commands and buttons there get one line.
+        if update.callback_query:
+            await update.callback_query.answer(context.t("guard.private_only"), show_alert=True)
+        elif update.effective_message and (update.effective_message.text or "").startswith("/"):
+            await update.effective_message.reply_text(context.t("guard.private_only"))
+        raise ApplicationHandlerStop
+
+
+async def refuse(update: Update, text: str) -> None:
+    if update.callback_query:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message:
+        await update.effective_message.reply_text(text)
+
+
+def guarded(min_role: Role = Role.VOLUNTEER) -> Callable[[Callback], Callback]:
+    """Wraps a handler callback: registered, active, and at least `min_role`, or refused (which
+    also ends any conversation the callback belongs to)."""
+
+    def wrap(callback: Callback) -> Callback:
+        @functools.wraps(callback)
+        async def checked(update: Update, context: BotContext) -> Any:
+            viewer = context.viewer
+            if viewer is None:
+                await refuse(update, context.t("guard.unknown"))
+                return ConversationHandler.END
+            if not viewer.at_least(min_role):
+                await refuse(update, context.t("guard.forbidden"))
+                return ConversationHandler.END
+            return await callback(update, context)
+
+        return checked
+
+    return wrap

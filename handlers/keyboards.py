@@ -1,0 +1,30 @@
+"""Inline keyboards. Callback data is `<flow>:<action>[:<arg>...]`, at most 64 bytes, and
+never trusted: every press is re-checked by the guard and the handler."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+
+def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+def column(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
+    return keyboard([[button] for button in buttons])
+
+
+def pager(
+    prefix: str, page: int, pages: int, prev_label: str, next_label: str
+) -> list[tuple[str, str]]:
+    """◀ / ▶ buttons for a paged list; empty when everything fits on one page."""
+    row: list[tuple[str, str]] = []
+    if page > 0:
+        row.append((f"◀ {prev_label}", f"{prefix}:{page - 1}"))
+    if page + 1 < pages:
+        row.append((f"{next_label} ▶", f"{prefix}:{page + 1}"))
+    return row

@@ -1,0 +1,57 @@
+"""The real Application on the fake Telegram: started, fed updates, stopped. Used by the tests,
+`bot.py simulate` and the benchmarks."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from telegram import Update
+
+from bot import build_application
+from handlers.context import Services
+from sandbox.people import SimPerson
+from sandbox.request import FakeRequest
+from sandbox.telegram import JSON, FakeTelegram
+from settings import Settings
+
+
+class Sandbox:
+    def __init__(self, settings: Settings, *, services: Services | None = None) -> None:
+        self.telegram = FakeTelegram()
+        self.application = build_application(
+            settings, request=FakeRequest(self.telegram), services=services
+        )
+        self.services: Services = self.application.bot_data["services"]
+
+    async def __aenter__(self) -> Sandbox:
+        await self.application.initialize()
+        # `async with application` runs neither post_init nor post_shutdown: run them here.
+        assert self.application.post_init is not None
+        await self.application.post_init(self.application)
+        await self.application.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.application.stop()
+        await self.application.shutdown()
+        assert self.application.post_shutdown is not None
+        await self.application.post_shutdown(self.application)
+
+    async def deliver(self, update: JSON) -> None:
+        await self.application.process_update(Update.de_json(update, self.application.bot))
+
+    def person(
+        self, user_id: int, first_name: str = "Test", language_code: str | None = "zh-hans"
+    ) -> SimPerson:
+        return SimPerson(
+            self.telegram,
+            self.deliver,
+            user_id=user_id,
+            first_name=first_name,
+            language_code=language_code,
+        )

@@ -1,0 +1,235 @@
+"""A fake Telegram: the Bot API side of every chat, in memory.
+
+It answers the Bot API methods the bot uses, keeps each chat's messages (so edits and button
+presses work on what the person actually sees), and queues updates for `getUpdates`. The tests,
+`bot.py simulate` and the benchmarks reach it in-process (sandbox.request.FakeRequest); a bot
+started with `run` reaches it over HTTP (sandbox.server).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+BOT_ID = 7000000001
+BOT_USERNAME = "CarePairingBot"
+JSON = dict[str, Any]
+
+
+@dataclass
+class Sent:
+    """A message the bot sent, as the chat shows it now (edits applied)."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    reply_markup: JSON | None = None
+    document: JSON | None = None
+    edits: int = 0
+
+    @property
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data) of every inline button, row by row."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: JSON
+    at: float = field(default_factory=time.monotonic)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, description: str, parameters: JSON | None = None):
+        super().__init__(description)
+        self.status, self.description, self.parameters = status, description, parameters
+
+    def body(self) -> JSON:
+        """The error as the Bot API answers it."""
+        body: JSON = {"ok": False, "error_code": self.status, "description": self.description}
+        if self.parameters:
+            body["parameters"] = self.parameters
+        return body
+
+
+class FakeTelegram:
+    def __init__(self, *, bot_id: int = BOT_ID, username: str = BOT_USERNAME) -> None:
+        self.bot = {
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": "Care Pairing",
+            "username": username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
+        self.calls: list[ApiCall] = []
+        self.unknown: list[ApiCall] = []
+        self.chats: dict[int, list[Sent]] = defaultdict(list)
+        self.commands: dict[tuple[str, str], list[JSON]] = {}
+        self.updates: asyncio.Queue[JSON] = asyncio.Queue()
+        self._message_ids = itertools.count(1000)
+        self._update_ids = itertools.count(1)
+
+    # -- the Telegram side: what people do ---------------------------------------------------
+
+    def next_update_id(self) -> int:
+        return next(self._update_ids)
+
+    def next_message_id(self) -> int:
+        return next(self._message_ids)
+
+    def message(self, chat_id: int, message_id: int) -> Sent | None:
+        return next((m for m in self.chats[chat_id] if m.message_id == message_id), None)
+
+    # -- the Bot API side: what the bot does -------------------------------------------------
+
+    async def call(self, method: str, params: JSON) -> Any:
+        """Answers one Bot API call; raises ApiError as Telegram would answer an error."""
+        call = ApiCall(method, params)
+        self.calls.append(call)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            self.unknown.append(call)
+            raise ApiError(404, f"Not Found: method {method} is not in the fake")
+        return await handler(params)
+
+    async def _api_getMe(self, _p: JSON) -> JSON:
+        return self.bot
+
+    async def _api_deleteWebhook(self, _p: JSON) -> bool:
+        return True
+
+    async def _api_getUpdates(self, p: JSON) -> list[JSON]:
+        timeout = float(p.get("timeout") or 0)
+        offset = int(p.get("offset") or 0)
+        batch: list[JSON] = []
+        try:
+            first = (
+                await asyncio.wait_for(self.updates.get(), timeout)
+                if timeout
+                else (self.updates.get_nowait())
+            )
+        except (TimeoutError, asyncio.QueueEmpty):
+            return []
+        batch.append(first)
+        while not self.updates.empty():
+            batch.append(self.updates.get_nowait())
+        return [u for u in batch if u["update_id"] >= offset]
+
+    def _chat(self, chat_id: int) -> JSON:
+        kind = "private" if chat_id > 0 else "group"
+        return {"id": chat_id, "type": kind}
+
+    def _store(self, chat_id: int, sent: Sent) -> JSON:
+        self.chats[chat_id].append(sent)
+        result: JSON = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self._chat(chat_id),
+            "from": self.bot,
+            "text": sent.text,
+        }
+        if sent.reply_markup:
+            result["reply_markup"] = sent.reply_markup
+        if sent.document:
+            result.pop("text")
+            result["document"] = sent.document
+            result["caption"] = sent.text
+        return result
+
+    async def _api_sendMessage(self, p: JSON) -> JSON:
+        text = str(p.get("text", ""))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        chat_id = int(p["chat_id"])
+        return self._store(
+            chat_id, Sent(chat_id, self.next_message_id(), text, p.get("reply_markup"))
+        )
+
+    async def _api_sendDocument(self, p: JSON) -> JSON:
+        chat_id = int(p["chat_id"])
+        doc = p.get("document") or {}
+        caption = str(p.get("caption", ""))
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        document = {
+            "file_id": f"doc{self.next_message_id()}",
+            "file_unique_id": "u",
+            "file_name": doc.get("file_name", "file"),
+            "file_size": len(doc.get("content", b"")),
+        }
+        sent = Sent(chat_id, self.next_message_id(), caption, p.get("reply_markup"), document)
+        sent.document = {**document, "content": doc.get("content", b"")}
+        return self._store(chat_id, sent)
+
+    def _edited(self, p: JSON) -> Sent:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        sent = self.message(chat_id, message_id)
+        if sent is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return sent
+
+    async def _api_editMessageText(self, p: JSON) -> JSON:
+        sent = self._edited(p)
+        text, markup = str(p.get("text", "")), p.get("reply_markup")
+        if text == sent.text and markup == sent.reply_markup:
+            raise ApiError(400, "Bad Request: message is not modified")
+        sent.text, sent.reply_markup, sent.edits = text, markup, sent.edits + 1
+        return {**self._plain(sent)}
+
+    async def _api_editMessageReplyMarkup(self, p: JSON) -> JSON:
+        sent = self._edited(p)
+        sent.reply_markup, sent.edits = p.get("reply_markup"), sent.edits + 1
+        return {**self._plain(sent)}
+
+    def _plain(self, sent: Sent) -> JSON:
+        result: JSON = {
+            "message_id": sent.message_id,
+            "date": int(time.time()),
+            "chat": self._chat(sent.chat_id),
+            "from": self.bot,
+            "text": sent.text,
+        }
+        if sent.reply_markup:
+            result["reply_markup"] = sent.reply_markup
+        return result
+
+    async def _api_deleteMessage(self, p: JSON) -> bool:
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        self.chats[chat_id] = [m for m in self.chats[chat_id] if m.message_id != message_id]
+        return True
+
+    async def _api_answerCallbackQuery(self, _p: JSON) -> bool:
+        return True
+
+    async def _api_sendChatAction(self, _p: JSON) -> bool:
+        return True
+
+    @staticmethod
+    def _scope_key(p: JSON) -> tuple[str, str]:
+        scope = p.get("scope") or {"type": "default"}
+        where = f"{scope['type']}:{scope.get('chat_id', '')}"
+        return where, str(p.get("language_code") or "")
+
+    async def _api_setMyCommands(self, p: JSON) -> bool:
+        self.commands[self._scope_key(p)] = list(p.get("commands") or [])
+        return True
+
+    async def _api_deleteMyCommands(self, p: JSON) -> bool:
+        self.commands.pop(self._scope_key(p), None)
+        return True
+
+    def chat_commands(self, chat_id: int) -> list[str]:
+        """The command menu a private chat shows (its own scope, else the default)."""
+        own = self.commands.get((f"chat:{chat_id}", ""))
+        chosen = own if own is not None else self.commands.get(("default:", ""), [])
+        return [c["command"] for c in chosen]

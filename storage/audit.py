@@ -1,0 +1,22 @@
+"""The audit log: who viewed, changed or exported what."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import AuditLog
+
+
+def record(
+    session: AsyncSession, *, actor_id: int | None, action: str, subject: str, detail: str = ""
+) -> None:
+    """Added to the caller's transaction, so the entry stands or falls with the change."""
+    session.add(AuditLog(actor_id=actor_id, action=action, subject=subject, detail=detail))
+
+
+async def entries(session: AsyncSession, *, subject: str | None = None) -> list[AuditLog]:
+    query = select(AuditLog).order_by(col(AuditLog.id))
+    if subject is not None:
+        query = query.where(AuditLog.subject == subject)
+    return list(await session.exec(query))

@@ -1,0 +1,100 @@
+"""Registered people and the viewer behind each update."""
+
+from __future__ import annotations
+
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from care.roles import Gender, Role, Viewer
+from storage.models import Area, Person
+
+
+async def viewer(session: AsyncSession, tg_user_id: int) -> Viewer | None:
+    """The active person with this Telegram id, with their area path; one query."""
+    row = (
+        await session.exec(
+            select(Person, Area.path)
+            .join(Area, col(Area.id) == Person.area_id)
+            .where(Person.tg_user_id == tg_user_id, col(Person.active).is_(True))
+        )
+    ).first()
+    if row is None:
+        return None
+    person, path = row
+    assert person.id is not None
+    return Viewer(
+        person_id=person.id,
+        tg_user_id=person.tg_user_id,
+        name=person.name,
+        role=Role(person.role),
+        area_id=person.area_id,
+        area_path=path,
+        locale=person.locale,
+    )
+
+
+async def by_tg_user(session: AsyncSession, tg_user_id: int) -> Person | None:
+    return (await session.exec(select(Person).where(Person.tg_user_id == tg_user_id))).first()
+
+
+async def upsert(
+    session: AsyncSession,
+    *,
+    tg_user_id: int,
+    name: str,
+    role: Role,
+    area_id: int,
+    gender: Gender,
+    locale: str,
+) -> Person:
+    """Registers someone, or re-registers a deactivated person with their new invite."""
+    person = await by_tg_user(session, tg_user_id) or Person(
+        tg_user_id=tg_user_id, name=name, role=role, area_id=area_id, gender=gender
+    )
+    person.name, person.role, person.area_id = name, role.value, area_id
+    person.gender, person.locale, person.active = gender.value, locale, True
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def set_locale(session: AsyncSession, *, person_id: int, locale: str) -> None:
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.locale = locale
+        session.add(person)
+
+
+async def in_area_page(
+    session: AsyncSession, *, area_path: str, offset: int, limit: int
+) -> tuple[list[tuple[Person, str]], int]:
+    """People of an area and everything below it, active first, by area then name."""
+    where = (col(Area.path) == area_path) | col(Area.path).startswith(
+        area_path + "/", autoescape=True
+    )
+    base = select(Person, Area.path).join(Area, col(Area.id) == Person.area_id).where(where)
+    total = (
+        await session.exec(select(func.count()).select_from(Person).join(Area).where(where))
+    ).one()
+    rows = await session.exec(
+        base.order_by(col(Person.active).desc(), col(Area.path), col(Person.name), col(Person.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(person, path) for person, path in rows], total
+
+
+async def with_area(session: AsyncSession, person_id: int) -> tuple[Person, str] | None:
+    row = (
+        await session.exec(
+            select(Person, Area.path)
+            .join(Area, col(Area.id) == Person.area_id)
+            .where(Person.id == person_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def deactivate(session: AsyncSession, person: Person) -> None:
+    person.active = False
+    session.add(person)

@@ -1,0 +1,114 @@
+"""Every test talks to the real Application (real handlers, real database) through the fake
+Bot API. The database is fresh per test: SQLite always, PostgreSQL too when TEST_DATABASE_URL
+is set. A handler that raises fails the test (PTB would only log it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from care.invites import expiry
+from care.roles import Role
+from sandbox.harness import Sandbox
+from sandbox.people import SimPerson
+from settings import Settings
+from storage import areas, invites, migrate
+from storage.db import make_engine, make_sessions
+
+BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+
+
+async def _fresh_postgres(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    await _fresh_postgres(url)
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        bot_token=None,
+        default_locale="zh_CN",
+        timezone="Asia/Shanghai",
+    )
+
+
+@pytest.fixture
+async def migrated(settings: Settings) -> Settings:
+    engine = make_engine(settings.database_url)
+    await migrate.upgrade(engine)
+    await engine.dispose()
+    return settings
+
+
+@pytest.fixture
+async def box(migrated: Settings) -> AsyncIterator[Sandbox]:
+    sandbox = Sandbox(migrated)
+    errors: list[BaseException] = []
+
+    async def record(_update: object, context: object) -> None:
+        errors.append(context.error)  # type: ignore[attr-defined]
+
+    sandbox.application.add_error_handler(record)
+    async with sandbox:
+        yield sandbox
+    assert not errors, f"a handler raised: {errors!r}"
+    assert not sandbox.telegram.unknown, (
+        f"Bot API methods missing from the fake: {sandbox.telegram.unknown}"
+    )
+
+
+async def make_invite(box: Sandbox, role: Role, path: str, *, created_by: int | None = None) -> str:
+    services = box.services
+    async with services.sessions.begin() as session:
+        area = await areas.ensure_path(session, path)
+        assert area.id is not None
+        return await invites.issue(
+            session,
+            role=role,
+            area_id=area.id,
+            created_by=created_by,
+            expires_at=expiry(services.now(), services.settings.invite_ttl_days),
+        )
+
+
+async def register(
+    box: Sandbox,
+    role: Role,
+    path: str,
+    *,
+    user_id: int,
+    name: str,
+    language: str = "中文",
+    gender: str = "ob:gender:female",
+    language_code: str = "zh-hans",
+) -> SimPerson:
+    """Registers someone the way a person does: invite link, language, name, gender."""
+    person = box.person(user_id, name, language_code)
+    code = await make_invite(box, role, path)
+    await person.send(f"/start {code}")
+    await person.press(language)
+    await person.send(name)
+    await person.press(gender)
+    return person
+
+
+__all__ = ["make_invite", "make_sessions", "register"]
