@@ -16,6 +16,7 @@ import warnings
 from collections.abc import Sequence
 
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -26,7 +27,6 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.error import InvalidToken, NetworkError
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 

@@ -93,7 +93,8 @@ class BotApiServer:
                 payload = json.dumps(answer).encode()
                 writer.write(
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
-                    f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload
+                    f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                    + payload
                 )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):

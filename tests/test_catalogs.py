@@ -73,8 +73,15 @@ def test_every_enum_value_has_a_label() -> None:
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
-        ("zh", "zh_CN"), ("zh-hans", "zh_CN"), ("zh-hant", "zh_CN"), ("zh-CN", "zh_CN"),
-        ("zh_TW", "zh_CN"), ("en", "en"), ("en-GB", "en"), ("fr", "zh_CN"), (None, "zh_CN"),
+        ("zh", "zh_CN"),
+        ("zh-hans", "zh_CN"),
+        ("zh-hant", "zh_CN"),
+        ("zh-CN", "zh_CN"),
+        ("zh_TW", "zh_CN"),
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("fr", "zh_CN"),
+        (None, "zh_CN"),
         ("", "zh_CN"),
     ],
 )

@@ -82,8 +82,14 @@ def test_migrate_then_invite_prints_link_code_and_validity(tmp_path: Path) -> No
     assert bot(tmp_path, "migrate", DATABASE_URL=url).returncode == 0
     assert bot(tmp_path, "migrate", DATABASE_URL=url).returncode == 0  # idempotent
     result = bot(
-        tmp_path, "invite", "--role", "admin", "--area", "示范县",
-        DATABASE_URL=url, BOT_USERNAME="@MyCareBot",
+        tmp_path,
+        "invite",
+        "--role",
+        "admin",
+        "--area",
+        "示范县",
+        DATABASE_URL=url,
+        BOT_USERNAME="@MyCareBot",
     )
     assert result.returncode == 0, result.stderr
     link = next(line for line in result.stdout.splitlines() if "t.me" in line)
@@ -97,7 +103,11 @@ def test_migrate_then_invite_prints_link_code_and_validity(tmp_path: Path) -> No
 def test_invite_rejects_a_bad_area_or_a_director_above_village(tmp_path: Path) -> None:
     url = sqlite(tmp_path)
     bot(tmp_path, "migrate", DATABASE_URL=url)
-    for area, role in (("a/b/c/d", "admin"), ("示范县//东村", "volunteer"), ("示范县/城关镇", "director")):
+    for area, role in (
+        ("a/b/c/d", "admin"),
+        ("示范县//东村", "volunteer"),
+        ("示范县/城关镇", "director"),
+    ):
         result = bot(tmp_path, "invite", "--role", role, "--area", area, DATABASE_URL=url)
         assert result.returncode == 2, result.stdout
         assert "invalid area" in result.stderr

@@ -76,7 +76,9 @@ async def test_forged_buttons_are_refused(box: Sandbox) -> None:
     admin = await register(box, Role.ADMIN, "示范县", user_id=720, name="县管理员")
     town_a = await register(box, Role.SUPERVISOR, "示范县/城关镇", user_id=721, name="甲督导")
     await register(box, Role.SUPERVISOR, "示范县/河口镇", user_id=722, name="乙督导")
-    volunteer = await register(box, Role.VOLUNTEER, "示范县/河口镇/柳树村", user_id=723, name="志愿者")
+    volunteer = await register(
+        box, Role.VOLUNTEER, "示范县/河口镇/柳树村", user_id=723, name="志愿者"
+    )
     async with box.services.sessions() as session:
         ids = {p.name: p.id for p in await session.exec(select(Person))}
 
@@ -101,9 +103,9 @@ async def test_forged_buttons_are_refused(box: Sandbox) -> None:
     await town_a.press_data("inv:role:admin", town_a.last)
     await town_a.press("结对志愿者")
     async with box.services.sessions() as session:
-        other_town = (await session.exec(
-            text("SELECT id FROM area WHERE path = '示范县/河口镇'")
-        )).one()[0]
+        other_town = (
+            await session.exec(text("SELECT id FROM area WHERE path = '示范县/河口镇'"))
+        ).one()[0]
         county = (await session.exec(text("SELECT id FROM area WHERE path = '示范县'"))).one()[0]
     for data in (f"inv:nav:{other_town}:0", f"inv:pick:{other_town}", f"inv:pick:{county}"):
         await town_a.press_data(data, town_a.last)
@@ -123,7 +125,9 @@ async def test_stale_button_outside_any_flow(box: Sandbox) -> None:
     person = await register(box, Role.VOLUNTEER, "示范县/城关镇/东村", user_id=730, name="甲")
     await person.press_data("inv:pick:1", person.last)
     await person.press_data("ob:lang:en", person.last)
-    answers = [c.params.get("text") for c in box.telegram.calls if c.method == "answerCallbackQuery"]
+    answers = [
+        c.params.get("text") for c in box.telegram.calls if c.method == "answerCallbackQuery"
+    ]
     assert answers[-2:] == ["该按钮已失效。", "该按钮已失效。"]
 
 
@@ -132,7 +136,9 @@ async def test_unexpected_error_gets_an_apology_and_no_personal_data_in_logs(
 ) -> None:
     box = Sandbox(migrated)  # type: ignore[arg-type]
     async with box:
-        person = await register(box, Role.VOLUNTEER, "示范县/城关镇/东村", user_id=740, name="王秘密")
+        person = await register(
+            box, Role.VOLUNTEER, "示范县/城关镇/东村", user_id=740, name="王秘密"
+        )
         async with box.services.sessions.begin() as session:
             await session.exec(text("ALTER TABLE person RENAME TO person_gone"))
         english = box.person(741, "Secret Name", "en")

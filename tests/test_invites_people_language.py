@@ -16,7 +16,9 @@ async def test_supervisor_invites_a_director_who_then_registers(box: Sandbox) ->
     supervisor = await register(box, Role.SUPERVISOR, "示范县/城关镇", user_id=800, name="张督导")
     await supervisor.send("/invite")
     assert [label for label, _ in supervisor.last.buttons] == [
-        "结对志愿者", "儿童主任", "儿童督导员",
+        "结对志愿者",
+        "儿童主任",
+        "儿童督导员",
     ]
     await supervisor.press("儿童主任")
     labels = [label for label, _ in supervisor.last.buttons]

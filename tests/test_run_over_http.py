@@ -12,14 +12,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sandbox.server import BotApiServer
 from sandbox.people import SimPerson
+from sandbox.server import BotApiServer
 from sandbox.telegram import JSON, FakeTelegram
 from tests.test_command_line import ROOT, bot
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
+async def eventually(check: Callable[[], bool], within: float = 15.0) -> None:
+    deadline = time.monotonic() + within
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError("the bot did not answer in time")
@@ -48,9 +48,13 @@ async def test_run_registers_a_person_through_a_local_bot_api(tmp_path: Path) ->
             BOT_API_FILE_URL=f"http://127.0.0.1:{server.port}/file/bot",
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, str(ROOT / "bot.py"), "run",
-            cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            sys.executable,
+            str(ROOT / "bot.py"),
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
         )
         try:
             person = SimPerson(telegram, queue, user_id=9001, first_name="Fang")
