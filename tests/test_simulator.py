@@ -1,0 +1,86 @@
+"""`python bot.py simulate`, typed into as a newcomer would: register as the demo admin, invite
+a volunteer, and register that volunteer, in both languages."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from pathlib import Path
+
+from tests.test_command_line import ROOT
+
+
+class Terminal:
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process, self.screen = process, ""
+
+    async def until(self, pattern: str) -> re.Match[str]:
+        """Reads the screen until `pattern` shows up after what was already read."""
+        start = len(self.screen)
+        while (found := re.compile(pattern).search(self.screen, start)) is None:
+            assert self.process.stdout is not None
+            chunk = await asyncio.wait_for(self.process.stdout.read(4096), 20)
+            assert chunk, f"simulator ended; screen:\n{self.screen}"
+            self.screen += chunk.decode()
+        return found
+
+    async def type(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line.encode() + b"\n")
+        await self.process.stdin.drain()
+
+
+async def test_newcomer_registers_invites_and_a_volunteer_joins(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "simulate",
+        "--database",
+        str(tmp_path / "s.db"),
+        cwd=tmp_path,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    term = Terminal(process)
+    try:
+        code = (await term.until(r"/start (\S+)")).group(1)
+        await term.until(r"\] > ")
+        await term.type(f"/start {code}")
+        await term.until(r"\[2\] English")
+        await term.type("2")  # English
+        await term.until("Please type your name")
+        await term.type("Newcomer Admin")
+        await term.until(r"\[2\] male")
+        await term.type("2")
+        await term.until("You are registered, Newcomer Admin")
+        await term.type("/invite")
+        await term.until(r"\[1\] volunteer")
+        await term.type("1")
+        await term.until(r"\[2\] 📂 城关镇")
+        await term.type("2")
+        await term.until(r"\[2\] 📂 东村")
+        await term.type("2")
+        await term.until(r"\[1\] ✅ Choose 东村")
+        await term.type("1")
+        link = (await term.until(r"https://t\.me/\S+")).group(0)
+        await term.type(":new 小林 zh")
+        await term.until(r"\[小林\] > ")
+        await term.type(link)
+        await term.until(r"\[1\] 中文")
+        await term.type("1")
+        await term.until("请输入您的姓名")
+        await term.type("林小红")
+        await term.until(r"\[1\] 女")
+        await term.type("1")
+        await term.until("注册完成，林小红")
+        await term.type(":as 203")  # the demo supervisor sees both newcomers' town people
+        await term.type("/people")
+        await term.until("林小红")
+        await term.type(":q")
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert "Traceback" not in term.screen
