@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from care.children import age_on
 from care.pairing import (
     Candidate,
     ChildFacts,
@@ -10,7 +11,6 @@ from care.pairing import (
     PairingFacts,
     Rule,
     VolunteerFacts,
-    _age_on,
     check_choice,
     find_gaps,
     last_march_start,
@@ -58,8 +58,17 @@ def ranking(candidates: list[Candidate]) -> list[tuple[int, tuple[Rule, ...]]]:
 
 
 def test_only_volunteers_of_the_childs_town_are_candidates() -> None:
-    volunteers = [volunteer(1), volunteer(2, town=OTHER_TOWN), volunteer(3, town=TOWN + "/东村")]
-    assert ranking(rank_volunteers(child(), volunteers, [], TODAY, siblings=())) == [(1, ())]
+    volunteers = [
+        volunteer(1, load=1),
+        volunteer(2, town=OTHER_TOWN),
+        volunteer(3, town=TOWN + "/东村"),  # a village of the child's town
+        volunteer(4, town="示范县"),  # the county is not the town
+        volunteer(5, town=TOWN + "镇"),  # a mere prefix of the path is another town
+    ]
+    assert ranking(rank_volunteers(child(), volunteers, [], TODAY, siblings=())) == [
+        (3, ()),
+        (1, ()),
+    ]
 
 
 def test_clean_candidates_least_loaded_first_ties_by_id() -> None:
@@ -124,8 +133,8 @@ def test_a_girl_born_on_29_february() -> None:
         Rule.GIRL_FEMALE_VOLUNTEER,
     )
     # in years without 29 February she turns a year older on 1 March
-    assert _age_on(date(2016, 2, 29), date(2017, 2, 28)) == 0
-    assert _age_on(date(2016, 2, 29), date(2017, 3, 1)) == 1
+    assert age_on(date(2016, 2, 29), date(2017, 2, 28)) == 0
+    assert age_on(date(2016, 2, 29), date(2017, 3, 1)) == 1
 
 
 def test_siblings_with_no_volunteer_constrain_nothing() -> None:
@@ -152,8 +161,11 @@ def test_siblings_with_two_volunteers_either_keeps_them_together() -> None:
 
 
 def test_check_choice_reports_a_volunteer_of_another_town() -> None:
-    outsider = volunteer(1, F, town=OTHER_TOWN)
-    assert check_choice(child(), outsider, [], TODAY, siblings=()) == (Rule.SAME_TOWN,)
+    for town in (OTHER_TOWN, "示范县"):
+        outsider = volunteer(1, F, town=town)
+        assert check_choice(child(), outsider, [], TODAY, siblings=()) == (Rule.SAME_TOWN,)
+    villager = volunteer(2, F, town=TOWN + "/东村")
+    assert check_choice(child(), villager, [], TODAY, siblings=()) == ()
 
 
 def test_check_choice_reports_every_broken_rule_in_order() -> None:
