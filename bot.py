@@ -14,6 +14,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
@@ -31,16 +32,20 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from care.invites import expiry
+from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import invite, onboarding
-from handlers import basic, people
+from conversations import invite, ledger_import, onboarding
+from handlers import basic, children, export, people
 from handlers.context import BotContext, Services
 from handlers.errors import on_error
 from handlers.guard import identify
+from handlers.ledger_report import summary
 from handlers.menus import set_default_menu
+from locales import Translator
 from settings import Settings, SettingsError, load_settings
 from storage import areas, invites, migrate
 from storage.db import make_engine, make_sessions
+from storage.ledger import apply_import, export_workbook, plan_import
 from storage.types import utcnow
 
 log = logging.getLogger("carebot")
@@ -86,6 +91,7 @@ def add_handlers(application: Application) -> None:
         [
             onboarding.build(),
             invite.build(),
+            ledger_import.build(),
             CommandHandler("help", basic.show_help),
             CommandHandler("language", basic.ask_language),
             CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),
@@ -93,6 +99,12 @@ def add_handlers(application: Application) -> None:
             CallbackQueryHandler(people.turn_page, pattern=r"^ppl:page:"),
             CallbackQueryHandler(people.confirm_deactivate, pattern=r"^ppl:ask:"),
             CallbackQueryHandler(people.deactivate, pattern=r"^ppl:off:"),
+            CommandHandler("export", export.export),
+            CommandHandler("children", children.list_children),
+            CallbackQueryHandler(children.turn, pattern=r"^chl:"),
+            CallbackQueryHandler(children.choose_filter, pattern=r"^chf:"),
+            CommandHandler("child", children.find_child),
+            CallbackQueryHandler(children.open_card, pattern=r"^chc:"),
             CommandHandler("cancel", basic.nothing_to_cancel),
             CallbackQueryHandler(basic.stale_button),
             MessageHandler(filters.UpdateType.MESSAGE, basic.not_understood),
@@ -140,6 +152,45 @@ async def create_invite(settings: Settings, role: Role, area_path: str) -> tuple
         await engine.dispose()
 
 
+async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str | None) -> int:
+    """`import FILE`: the same plan and transaction as an import from chat."""
+    await ensure_migrated(settings)
+    t = Translator(settings.default_locale, settings.tz)
+    data = await asyncio.to_thread(file.read_bytes)
+    today = utcnow().astimezone(settings.tz).date()
+    parsed = await asyncio.to_thread(parse_ledger, data, today=today)
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_sessions(engine)
+        async with sessions.begin() as session:
+            plan = await plan_import(session, parsed, area_path=area)
+            print(summary(plan, t, file_name=file.name, limit=None))
+            if dry_run or plan.writes == 0:
+                print(t("ledger.nothing_written"))
+                await session.rollback()
+            else:
+                await apply_import(session, plan, actor_id=None)
+                print(t("ledger.done", create=len(plan.create), update=len(plan.update),
+                        rejected=plan.rejected))  # fmt: skip
+    finally:
+        await engine.dispose()
+    file_level = any(p.row is None for p in plan.problems)
+    return 1 if file_level else 0
+
+
+async def export_ledger(settings: Settings, file: Path, area: str) -> int:
+    await ensure_migrated(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        async with make_sessions(engine).begin() as session:
+            data = await export_workbook(session, area_path=area.strip("/"), actor_id=None)
+    finally:
+        await engine.dispose()
+    await asyncio.to_thread(file.write_bytes, data)
+    print(f"{file}: {len(data)} bytes")
+    return 0
+
+
 async def ensure_migrated(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
@@ -165,6 +216,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     inv = commands.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
     inv.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇/东村")
+    imp = commands.add_parser("import", help="import a ledger (台账), .xlsx or .csv")
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="report only, write nothing")
+    imp.add_argument("--area", help="reject rows outside this area path")
+    exp = commands.add_parser("export", help="export an area's ledger as .xlsx")
+    exp.add_argument("file")
+    exp.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇")
     sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
     sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
     args = parser.parse_args(argv)
@@ -181,6 +239,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("database is up to date")
         elif args.command == "invite":
             return _invite(settings, Role(args.role), args.area)
+        elif args.command == "import":
+            if not Path(args.file).is_file():
+                print(f"no such file: {args.file}", file=sys.stderr)
+                return 2
+            return asyncio.run(import_ledger(settings, Path(args.file), args.dry_run, args.area))
+        elif args.command == "export":
+            return asyncio.run(export_ledger(settings, Path(args.file), args.area))
         elif args.command == "run":
             return _run(settings)
         elif args.command == "simulate":

@@ -570,9 +570,18 @@ def write_ledger_csv(rows: Iterable[LedgerRow]) -> bytes:
 _TEXT_COLUMNS = frozenset(LEDGER_COLUMNS.index(c) for c in (BIRTH_DATE, ID_NUMBER, GUARDIAN_PHONE))
 
 
-def write_ledger_xlsx(rows: Iterable[LedgerRow]) -> bytes:
-    """Every cell is text; ID, date and phone cells also carry the text format (@), so that
-    Excel keeps them as text when someone edits them."""
+Sheet = tuple[str, Sequence[str], Iterable[Sequence[object]]]  # title, header, rows
+PAIRINGS_SHEET = (
+    "结对情况",
+    ("姓名", "身份证号", "村(社区)", "结对志愿者", "结对日期", "复核日期"),
+)
+VISITS_SHEET = ("最近走访", ("姓名", "身份证号", "村(社区)", "最近走访日期"))
+
+
+def write_ledger_xlsx(rows: Iterable[LedgerRow], extra: Sequence[Sheet] = ()) -> bytes:
+    """The ledger sheet first (so the file re-imports as it is), then any `extra` sheets.
+    Every ledger cell is text; ID, date and phone cells also carry the text format (@), so
+    that Excel keeps them as text when someone edits them."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
     sheet.append(list(LEDGER_COLUMNS))
@@ -582,6 +591,11 @@ def write_ledger_xlsx(rows: Iterable[LedgerRow]) -> bytes:
             cells[index] = cell = WriteOnlyCell(sheet, value=cells[index])
             cell.number_format = "@"
         sheet.append(cells)
+    for title, header, values in extra:
+        other = workbook.create_sheet(title)
+        other.append(list(header))
+        for value_row in values:
+            other.append(["" if v is None else str(v) for v in value_row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -57,3 +57,18 @@ def fallbacks(
         CommandHandler("cancel", cancel),
         MessageHandler(filters.COMMAND, other_command),
     ]
+
+
+# Each flow keeps its answers in user_data under its own key while it runs.
+FLOWS = ("onboarding", "invite", "import", "child_edit", "child_add", "pair", "unpair")
+
+
+async def busy_elsewhere(update: Update, context: BotContext, own: str) -> bool:
+    """Starting a flow while another one waits for an answer would leave that one dangling:
+    say so, and let the person finish it or /cancel."""
+    data = context.user_data or {}
+    if any(flow in data for flow in FLOWS if flow != own):
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(context.t("common.finish_first"))
+        return True
+    return False

@@ -10,7 +10,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from care.invites import expiry
 from care.roles import Level, Role, invitable_roles, role_fits_level
-from conversations.common import anything_else, fallbacks
+from conversations.common import anything_else, busy_elsewhere, fallbacks
 from handlers import labels
 from handlers.context import BotContext
 from handlers.guard import guarded
@@ -36,6 +36,8 @@ def invite_link(bot_username: str, code: str) -> str:
 
 @guarded(Role.SUPERVISOR)
 async def begin(update: Update, context: BotContext) -> int:
+    if await busy_elsewhere(update, context, "invite"):
+        return ConversationHandler.END
     _forget(context)
     return await _ask_role(update, context, "")
 

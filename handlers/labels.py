@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from care.children import Category, Colour
+from care.ledger import ProblemCode
 from care.roles import Gender, Role
 from locales import _ as mark
 from storage.invites import InviteState
@@ -17,4 +19,47 @@ INVITE_REFUSAL = {
     InviteState.UNKNOWN: mark("start.invite_unknown"),
     InviteState.USED: mark("start.invite_used"),
     InviteState.EXPIRED: mark("start.invite_expired"),
+}
+
+CATEGORY = {
+    Category.ORPHAN: mark("category.orphan"),
+    Category.UNSUPPORTED: mark("category.unsupported"),
+    Category.LOW_INCOME_DISABLED_ILL: mark("category.low_income_disabled_ill"),
+    Category.LOW_INCOME_OTHER: mark("category.low_income_other"),
+    Category.OTHER_DIFFICULTY: mark("category.other_difficulty"),
+    Category.LEFT_BEHIND: mark("category.left_behind"),
+}
+COLOUR = {
+    Colour.RED: mark("colour.red"),
+    Colour.YELLOW: mark("colour.yellow"),
+    Colour.BLUE: mark("colour.blue"),
+    Colour.GREEN: mark("colour.green"),
+}
+COLOUR_DOT = {Colour.RED: "🔴", Colour.YELLOW: "🟡", Colour.BLUE: "🔵", Colour.GREEN: "🟢"}
+
+PROBLEM = {
+    ProblemCode.UNSUPPORTED_FORMAT: mark("ledger.problem.unsupported_format"),
+    ProblemCode.UNREADABLE_FILE: mark("ledger.problem.unreadable_file"),
+    ProblemCode.NO_HEADER: mark("ledger.problem.no_header"),
+    ProblemCode.MISSING_COLUMNS: mark("ledger.problem.missing_columns"),
+    ProblemCode.DUPLICATE_COLUMNS: mark("ledger.problem.duplicate_columns"),
+    ProblemCode.REQUIRED: mark("ledger.problem.required"),
+    ProblemCode.ID_FORMAT: mark("ledger.problem.id_format"),
+    ProblemCode.ID_CHECKSUM: mark("ledger.problem.id_checksum"),
+    ProblemCode.ID_BIRTH_DATE: mark("ledger.problem.id_birth_date"),
+    ProblemCode.ID_STORED_AS_NUMBER: mark("ledger.problem.id_stored_as_number"),
+    ProblemCode.ID_BIRTH_MISMATCH: mark("ledger.problem.id_birth_mismatch"),
+    ProblemCode.ID_GENDER_MISMATCH: mark("ledger.problem.id_gender_mismatch"),
+    ProblemCode.DUPLICATE_ID: mark("ledger.problem.duplicate_id"),
+    ProblemCode.DATE_FORMAT: mark("ledger.problem.date_format"),
+    ProblemCode.BIRTH_IN_FUTURE: mark("ledger.problem.birth_in_future"),
+    ProblemCode.TOO_OLD_FOR_CATEGORY: mark("ledger.problem.too_old_for_category"),
+    ProblemCode.UNKNOWN_GENDER: mark("ledger.problem.unknown_gender"),
+    ProblemCode.UNKNOWN_CATEGORY: mark("ledger.problem.unknown_category"),
+    ProblemCode.UNKNOWN_COLOUR: mark("ledger.problem.unknown_colour"),
+    ProblemCode.UNKNOWN_CONSENT: mark("ledger.problem.unknown_consent"),
+    ProblemCode.PHONE_FORMAT: mark("ledger.problem.phone_format"),
+    ProblemCode.LUNAR_BIRTHDAY_FORMAT: mark("ledger.problem.lunar_birthday_format"),
+    ProblemCode.LUNAR_BIRTHDAY_IMPOSSIBLE: mark("ledger.problem.lunar_birthday_impossible"),
+    ProblemCode.AREA_OUTSIDE: mark("ledger.problem.area_outside"),
 }

@@ -16,11 +16,15 @@ COMMANDS: dict[Role, list[tuple[str, str]]] = {
         ("help", mark("cmd.help")),
         ("language", mark("cmd.language")),
         ("cancel", mark("cmd.cancel")),
+        ("child", mark("cmd.child")),
     ],
-    Role.DIRECTOR: [],
+    Role.DIRECTOR: [
+        ("children", mark("cmd.children")),
+    ],
     Role.SUPERVISOR: [
         ("invite", mark("cmd.invite")),
         ("people", mark("cmd.people")),
+        ("export", mark("cmd.export")),
     ],
     Role.ADMIN: [],
 }
@@ -36,6 +40,8 @@ def help_text(role: Role | None, t: Translator) -> str:
         return t("help.guest")
     lines = [t("help.title", role=t(labels.ROLE[role]))]
     lines += [f"/{command} — {t(key)}" for command, key in commands_for(role)]
+    if role.rank >= Role.SUPERVISOR.rank:
+        lines += ["", t("help.import_hint")]
     return "\n".join(lines)
 
 

@@ -107,8 +107,15 @@ class SimPerson:
         location = {"latitude": latitude, "longitude": longitude}
         return await self._send(message=self._message(location=location))
 
-    async def send_document(self, file_name: str, file_id: str = "doc1") -> list[Sent]:
-        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": file_name}
+    async def send_document(self, file_name: str, content: bytes = b"") -> list[Sent]:
+        file_id = f"file{self.telegram.next_message_id()}"
+        self.telegram.upload(file_id, content)
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": file_name,
+            "file_size": len(content),
+        }
         return await self._send(message=self._message(document=document))
 
     async def press(self, label_or_data: str, message: Sent | None = None) -> list[Sent]:

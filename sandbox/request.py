@@ -36,6 +36,11 @@ class FakeRequest(BaseRequest):
         connect_timeout: ODVInput[float] = DEFAULT_NONE,
         pool_timeout: ODVInput[float] = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
+        if method == "GET":  # a file download: <file url><token>/documents/<file_id>
+            try:
+                return 200, self.telegram.download(url)
+            except ApiError as exc:
+                return exc.status, json.dumps(exc.body()).encode()
         api_method = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data else {}
         if request_data and request_data.contains_files:

@@ -103,6 +103,12 @@ class BotApiServer:
             self._handlers.discard(task)
             writer.close()
 
+    def _file(self, target: str) -> tuple[int, bytes, str]:
+        try:
+            return 200, self.telegram.download(urlsplit(target).path), "application/octet-stream"
+        except ApiError as exc:
+            return exc.status, json.dumps(exc.body()).encode(), "application/json"
+
     async def _answer(
         self, target: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, Any]]:

@@ -74,6 +74,7 @@ class FakeTelegram:
         self.chats: dict[int, list[Sent]] = defaultdict(list)
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.updates: asyncio.Queue[JSON] = asyncio.Queue()
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
 
@@ -99,6 +100,28 @@ class FakeTelegram:
             self.unknown.append(call)
             raise ApiError(404, f"Not Found: method {method} is not in the fake")
         return await handler(params)
+
+    def upload(self, file_id: str, content: bytes) -> None:
+        """A file a person sent; the bot can getFile and download it."""
+        self.files[file_id] = content
+
+    def download(self, file_path: str) -> bytes:
+        """The content behind a `file_path` that getFile returned (documents/<file_id>)."""
+        file_id = file_path.rsplit("/", 1)[-1]
+        if file_id not in self.files:
+            raise ApiError(404, "Not Found: file")
+        return self.files[file_id]
+
+    async def _api_getFile(self, p: JSON) -> JSON:
+        file_id = str(p["file_id"])
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": len(self.files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
 
     async def _api_getMe(self, _p: JSON) -> JSON:
         return self.bot
@@ -140,7 +163,7 @@ class FakeTelegram:
             result["reply_markup"] = sent.reply_markup
         if sent.document:
             result.pop("text")
-            result["document"] = sent.document
+            result["document"] = {k: v for k, v in sent.document.items() if k != "content"}
             result["caption"] = sent.text
         return result
 

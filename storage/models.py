@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Index
+from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -56,3 +56,82 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=40)
     subject: str = Field(max_length=60)
     detail: str = Field(default="", max_length=500)
+
+
+class Household(SQLModel, table=True):
+    """Siblings share one household (户号); a code is unique within its village."""
+
+    __table_args__ = (UniqueConstraint("area_id", "code"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    area_id: int = Field(foreign_key="area.id")
+    code: str = Field(max_length=40)
+
+
+class Child(SQLModel, table=True):
+    """One record per child (一人一档). Sensitive: shown only to those entitled, audited."""
+
+    __table_args__ = (Index("ix_child_area_active", "area_id", "active"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, index=True)
+    gender: str = Field(max_length=8)
+    birth_date: date
+    lunar_month: int | None = None
+    lunar_day: int | None = None
+    lunar_leap: bool = False
+    id_number: str | None = Field(default=None, max_length=18, unique=True)
+    ethnicity: str | None = Field(default=None, max_length=20)
+    category: str = Field(max_length=40)
+    colour: str = Field(max_length=8)
+    area_id: int = Field(foreign_key="area.id")
+    household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
+    schooling: str | None = Field(default=None, max_length=40)
+    school: str | None = Field(default=None, max_length=80)
+    health: str | None = Field(default=None, max_length=200)
+    disability: str | None = Field(default=None, max_length=80)
+    guardian_name: str | None = Field(default=None, max_length=40)
+    guardian_relation: str | None = Field(default=None, max_length=20)
+    guardian_phone: str | None = Field(default=None, max_length=20)
+    father_work: str | None = Field(default=None, max_length=80)
+    mother_work: str | None = Field(default=None, max_length=80)
+    consent: bool | None = None
+    consent_date: date | None = None
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ColourChange(SQLModel, table=True):
+    """The history of a child's risk colour (分级分色): who changed it, when and why."""
+
+    __tablename__ = "colour_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    colour: str = Field(max_length=8)
+    previous: str | None = Field(default=None, max_length=8)
+    reason: str = Field(default="", max_length=500)
+    changed_by: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Pairing(SQLModel, table=True):
+    """A volunteer paired with a child (结对); ended pairings are kept as history."""
+
+    __table_args__ = (
+        Index("ix_pairing_child_active", "child_id", "ended_on"),
+        Index("ix_pairing_volunteer_active", "volunteer_id", "ended_on"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id")
+    volunteer_id: int = Field(foreign_key="person.id")
+    started_on: date
+    reviewed_on: date | None = None
+    ended_on: date | None = None
+    end_reason: str = Field(default="", max_length=500)
+    broken_rules: str = Field(default="", max_length=200)  # rules overridden, comma-separated
+    override_reason: str = Field(default="", max_length=500)
+    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

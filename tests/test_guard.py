@@ -23,6 +23,9 @@ COMMANDS: dict[str, Role | None] = {
     "language": Role.VOLUNTEER,
     "invite": Role.SUPERVISOR,
     "people": Role.SUPERVISOR,
+    "child": Role.VOLUNTEER,
+    "children": Role.DIRECTOR,
+    "export": Role.SUPERVISOR,
 }
 UNKNOWN, FORBIDDEN = "仅限受邀人员", "无权"
 

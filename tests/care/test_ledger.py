@@ -596,7 +596,7 @@ def excel_style_workbook(rows: dict[int, list[object]]) -> bytes:
             "</Relationships>"
         ),
         "xl/workbook.xml": (
-            f'<workbook {_NS} {_R_NS}><workbookPr/><sheets>'
+            f"<workbook {_NS} {_R_NS}><workbookPr/><sheets>"
             '<sheet name="填表说明" sheetId="1" r:id="rId1"/>'
             '<sheet name="台账" sheetId="2" r:id="rId2"/></sheets></workbook>'
         ),

@@ -1,0 +1,27 @@
+"""`/export` (supervisors, admins): the area's ledger as XLSX, audited."""
+
+from __future__ import annotations
+
+from telegram import InputFile, Update
+
+from care.roles import Role
+from handlers.context import BotContext
+from handlers.guard import guarded
+from storage.ledger import export_workbook
+
+
+def export_file_name(area_path: str, day: str) -> str:
+    return f"台账_{area_path.replace('/', '_')}_{day}.xlsx"
+
+
+@guarded(Role.SUPERVISOR)
+async def export(update: Update, context: BotContext) -> None:
+    viewer = context.viewer
+    assert viewer is not None and update.effective_message is not None
+    async with context.services.sessions.begin() as session:
+        data = await export_workbook(session, area_path=viewer.area_path, actor_id=viewer.person_id)
+    today = context.services.now().astimezone(context.services.settings.tz).date()
+    await update.effective_message.reply_document(
+        InputFile(data, filename=export_file_name(viewer.area_path, today.isoformat())),
+        caption=context.t("export.caption", area=viewer.area_path),
+    )

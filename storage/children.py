@@ -1,0 +1,192 @@
+"""Queries on children: listing and finding within a viewer's scope, the card, edits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from care.access import ChildScope
+from storage import audit
+from storage.models import Area, Child, ColourChange, Household, Pairing, Person
+from storage.types import utcnow
+
+
+def in_area(path: str) -> ColumnElement[bool]:
+    return or_(col(Area.path) == path, col(Area.path).startswith(path + "/", autoescape=True))
+
+
+def _scope_clause(scope: ChildScope) -> ColumnElement[bool]:
+    if scope.volunteer_id is not None:
+        return exists().where(
+            col(Pairing.child_id) == col(Child.id),
+            col(Pairing.volunteer_id) == scope.volunteer_id,
+            col(Pairing.ended_on).is_(None),
+        )
+    assert scope.area_path is not None
+    return in_area(scope.area_path)
+
+
+@dataclass(frozen=True)
+class ChildLine:
+    """What a list shows of a child."""
+
+    id: int
+    name: str
+    gender: str
+    birth_date: date
+    category: str
+    colour: str
+    area_path: str
+
+
+@dataclass(frozen=True)
+class ChildFilter:
+    village_id: int | None = None
+    category: str | None = None
+    colour: str | None = None
+    name: str | None = None
+
+
+def _listing(scope: ChildScope, where: ChildFilter) -> list[ColumnElement[bool]]:
+    clauses = [col(Child.active).is_(True), _scope_clause(scope)]
+    if where.village_id is not None:
+        clauses.append(col(Child.area_id) == where.village_id)
+    if where.category is not None:
+        clauses.append(col(Child.category) == where.category)
+    if where.colour is not None:
+        clauses.append(col(Child.colour) == where.colour)
+    if where.name:
+        clauses.append(col(Child.name).contains(where.name, autoescape=True))
+    return clauses
+
+
+async def page(
+    session: AsyncSession, scope: ChildScope, where: ChildFilter, *, offset: int, limit: int
+) -> tuple[list[ChildLine], int]:
+    """One page of children in scope, by village then name, and how many match."""
+    clauses = _listing(scope, where)
+    joined = select(func.count()).select_from(Child).join(Area, col(Area.id) == Child.area_id)
+    total = (await session.exec(joined.where(and_(*clauses)))).one()
+    query = (
+        select(
+            Child.id, Child.name, Child.gender, Child.birth_date, Child.category, Child.colour,
+            Area.path,
+        )
+        .join(Area, col(Area.id) == Child.area_id)
+        .where(and_(*clauses))
+        .order_by(col(Area.path), col(Child.name), col(Child.id))
+        .offset(offset)
+        .limit(limit)
+    )  # fmt: skip
+    rows = await session.exec(query)
+    return [ChildLine(*row) for row in rows], total
+
+
+async def visible(session: AsyncSession, scope: ChildScope, child_id: int) -> bool:
+    """May a viewer with this scope see this child? Checked on every button press."""
+    query = (
+        select(Child.id)
+        .join(Area, col(Area.id) == Child.area_id)
+        .where(col(Child.id) == child_id, _scope_clause(scope))
+    )
+    return (await session.exec(query)).first() is not None
+
+
+async def villages_in(session: AsyncSession, area_path: str) -> list[Area]:
+    query = select(Area).where(in_area(area_path), col(Area.level) == 3).order_by(col(Area.path))
+    return list(await session.exec(query))
+
+
+@dataclass(frozen=True)
+class Card:
+    child: Child
+    area_path: str
+    household: str | None
+    siblings: list[tuple[int, str]]
+    volunteers: list[tuple[int, str, date, date | None]]  # person id, name, since, reviewed
+    colours: list[ColourChange]
+
+
+async def card(session: AsyncSession, child_id: int) -> Card | None:
+    row = (
+        await session.exec(
+            select(Child, Area.path, Household.code)
+            .join(Area, col(Area.id) == Child.area_id)
+            .join(Household, col(Household.id) == Child.household_id, isouter=True)
+            .where(col(Child.id) == child_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    child, path, household = row
+    siblings: list[tuple[int, str]] = []
+    if child.household_id is not None:
+        siblings = [
+            (sid, name)
+            for sid, name in await session.exec(
+                select(Child.id, Child.name).where(
+                    col(Child.household_id) == child.household_id,
+                    col(Child.id) != child_id,
+                    col(Child.active).is_(True),
+                )
+            )
+            if sid is not None
+        ]
+    volunteers = [
+        (pid, name, since, reviewed)
+        for pid, name, since, reviewed in await session.exec(
+            select(Person.id, Person.name, Pairing.started_on, Pairing.reviewed_on)
+            .join(Person, col(Person.id) == Pairing.volunteer_id)
+            .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
+            .order_by(col(Pairing.started_on))
+        )
+        if pid is not None
+    ]
+    colours = list(
+        await session.exec(
+            select(ColourChange)
+            .where(col(ColourChange.child_id) == child_id)
+            .order_by(col(ColourChange.at).desc(), col(ColourChange.id).desc())
+            .limit(5)
+        )
+    )
+    return Card(child, path, household, siblings, volunteers, colours)
+
+
+async def change_colour(
+    session: AsyncSession, *, child: Child, colour: str, reason: str, actor_id: int
+) -> None:
+    session.add(
+        ColourChange(
+            child_id=child.id, colour=colour, previous=child.colour, reason=reason,
+            changed_by=actor_id,
+        )
+    )  # fmt: skip
+    child.colour, child.updated_at = colour, utcnow()
+    session.add(child)
+    audit.record(
+        session, actor_id=actor_id, action="child_colour", subject=f"child:{child.id}",
+        detail=f"{colour}",
+    )  # fmt: skip
+
+
+async def update_fields(
+    session: AsyncSession, *, child: Child, values: dict[str, Any], actor_id: int
+) -> list[str]:
+    """Sets the given fields; returns the names that changed (audited, values are not)."""
+    changed = [name for name, value in values.items() if getattr(child, name) != value]
+    if changed:
+        for name in changed:
+            setattr(child, name, values[name])
+        child.updated_at = utcnow()
+        session.add(child)
+        audit.record(
+            session, actor_id=actor_id, action="child_edit", subject=f"child:{child.id}",
+            detail=",".join(changed),
+        )  # fmt: skip
+    return changed

@@ -1,0 +1,298 @@
+"""Ledger (台账) import and export against the database: plan (a dry run), apply (one
+transaction), and the rows of an export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from care.children import Category, Colour, Gender, LunarBirthday
+from care.ledger import (
+    COUNTY,
+    PAIRINGS_SHEET,
+    TOWN,
+    VILLAGE,
+    VISITS_SHEET,
+    LedgerParse,
+    LedgerRow,
+    Problem,
+    ProblemCode,
+    write_ledger_xlsx,
+)
+from care.roles import split_area_path, within
+from storage import areas, audit
+from storage.children import in_area
+from storage.models import Area, Child, ColourChange, Household, Pairing, Person
+from storage.types import utcnow
+
+CHUNK = 500  # keeps IN (...) lists well inside SQLite's and asyncpg's parameter limits
+# Child columns a ledger row sets (household and area are resolved separately).
+FIELDS = (
+    "name", "gender", "birth_date", "id_number", "ethnicity", "category", "colour", "schooling",
+    "school", "health", "disability", "guardian_name", "guardian_relation", "guardian_phone",
+    "father_work", "mother_work", "lunar_month", "lunar_day", "lunar_leap", "consent",
+)  # fmt: skip
+
+
+def row_values(row: LedgerRow) -> dict[str, Any]:
+    lunar = row.lunar_birthday
+    return {
+        "name": row.name, "gender": row.gender.value, "birth_date": row.birth_date,
+        "id_number": row.id_number, "ethnicity": row.ethnicity, "category": row.category.value,
+        "colour": row.colour.value, "schooling": row.schooling, "school": row.school,
+        "health": row.health, "disability": row.disability, "guardian_name": row.guardian_name,
+        "guardian_relation": row.guardian_relation, "guardian_phone": row.guardian_phone,
+        "father_work": row.father_work, "mother_work": row.mother_work,
+        "lunar_month": lunar.month if lunar else None, "lunar_day": lunar.day if lunar else None,
+        "lunar_leap": lunar.leap if lunar else False, "consent": row.consent,
+    }  # fmt: skip
+
+
+def row_path(row: LedgerRow) -> str | None:
+    if not (row.county and row.town):
+        return None
+    return "/".join(split_area_path(f"{row.county}/{row.town}/{row.village}"))
+
+
+@dataclass
+class Update:
+    child_id: int
+    row: LedgerRow
+    changed: list[str]
+
+
+@dataclass
+class ImportPlan:
+    create: list[LedgerRow] = field(default_factory=list)
+    update: list[Update] = field(default_factory=list)
+    unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def rejected(self) -> int:
+        return len({p.row for p in self.problems if p.row is not None})
+
+    @property
+    def writes(self) -> int:
+        return len(self.create) + len(self.update)
+
+
+async def _existing(session: AsyncSession, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored values of the children with these ID numbers, as plain dicts (no ORM)."""
+    columns = [col(Child.id), col(Area.path), col(Household.code)] + [
+        getattr(Child, name) for name in FIELDS
+    ]
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(*columns)
+            .join(Area, col(Area.id) == Child.area_id)
+            .join(Household, col(Household.id) == Child.household_id, isouter=True)
+            .where(col(Child.id_number).in_(ids[start : start + CHUNK]))
+        )
+        for values in await session.exec(query):
+            record = dict(zip(["id", "path", "household", *FIELDS], values, strict=True))
+            found[record["id_number"]] = record
+    return found
+
+
+async def plan_import(
+    session: AsyncSession, parsed: LedgerParse, *, area_path: str | None
+) -> ImportPlan:
+    """What applying `parsed` would do, changing nothing. Rows outside `area_path` (the
+    importer's own area; None from the server's command line) are rejected."""
+    plan = ImportPlan(problems=list(parsed.problems))
+    accepted: list[tuple[LedgerRow, str]] = []
+    for row in parsed.rows:
+        path = row_path(row)
+        if path is None:
+            column = TOWN if row.county else COUNTY
+            plan.problems.append(Problem(row.row, column, ProblemCode.REQUIRED, {}))
+        elif area_path is not None and not within(path, area_path):
+            plan.problems.append(
+                Problem(row.row, VILLAGE, ProblemCode.AREA_OUTSIDE, {"area": area_path})
+            )
+        else:
+            accepted.append((row, path))
+    ids = [row.id_number for row, _ in accepted if row.id_number]
+    stored = await _existing(session, ids)
+    for row, path in accepted:
+        before = stored.get(row.id_number or "")
+        if before is None:
+            plan.create.append(row)
+            continue
+        values = row_values(row)
+        changed = [name for name in FIELDS if before[name] != values[name]]
+        if before["path"] != path:
+            changed.append("area")
+        if before["household"] != row.household:
+            changed.append("household")
+        if changed:
+            plan.update.append(Update(before["id"], row, changed))
+        else:
+            plan.unchanged += 1
+    plan.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    return plan
+
+
+async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int | None) -> None:
+    """Writes a plan in the caller's transaction: areas, households, children, colour history
+    and the audit trail. Nothing of a rejected row is in a plan, so nothing of it is written."""
+    area_ids: dict[str, int] = {}
+    households: dict[tuple[int, str], int] = {}
+
+    async def area_id(row: LedgerRow) -> int:
+        path = row_path(row)
+        assert path is not None
+        if path not in area_ids:
+            area = await areas.ensure_path(session, path)
+            assert area.id is not None
+            area_ids[path] = area.id
+        return area_ids[path]
+
+    async def household_id(village: int, code: str | None) -> int | None:
+        if not code:
+            return None
+        if (village, code) not in households:
+            found = (
+                await session.exec(
+                    select(Household.id).where(Household.area_id == village, Household.code == code)
+                )
+            ).first()
+            if found is None:
+                result = await session.exec(
+                    insert(Household).values(area_id=village, code=code).returning(Household.id)
+                )
+                found = result.scalar_one()
+            households[(village, code)] = found
+        return households[(village, code)]
+
+    now = utcnow()
+    new_rows: list[dict[str, Any]] = []
+    for row in plan.create:
+        village = await area_id(row)
+        new_rows.append(
+            {
+                **row_values(row), "area_id": village,
+                "household_id": await household_id(village, row.household),
+                "active": True, "created_at": now, "updated_at": now,
+            }
+        )  # fmt: skip
+    created: list[tuple[int, str]] = []
+    for start in range(0, len(new_rows), CHUNK):
+        result = await session.exec(
+            insert(Child).returning(Child.id, Child.colour), new_rows[start : start + CHUNK]
+        )
+        created.extend((child_id, colour) for child_id, colour in result)
+    history = [
+        {"child_id": cid, "colour": colour, "previous": None, "reason": "ledger", "at": now,
+         "changed_by": actor_id}
+        for cid, colour in created
+    ]  # fmt: skip
+    for item in plan.update:
+        values = row_values(item.row)
+        village = await area_id(item.row)
+        values.update(area_id=village, household_id=await household_id(village, item.row.household))
+        if "colour" in item.changed:
+            history.append(
+                {"child_id": item.child_id, "colour": values["colour"], "reason": "ledger",
+                 "previous": None, "at": now, "changed_by": actor_id}
+            )  # fmt: skip
+        await session.exec(
+            update(Child).where(col(Child.id) == item.child_id).values(**values, updated_at=now)
+        )
+    if history:
+        await session.exec(insert(ColourChange), history)
+    subjects = [(cid, "ledger_create", "") for cid, _ in created] + [
+        (u.child_id, "ledger_update", ",".join(u.changed)) for u in plan.update
+    ]
+    for child_id, action, detail in subjects:
+        audit.record(
+            session, actor_id=actor_id, action=action, subject=f"child:{child_id}", detail=detail
+        )
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def ledger_row(child: Child, path: str, household: str | None, serial: int) -> LedgerRow:
+    county, town, village = ([*path.split("/"), "", "", ""])[:3]
+    lunar = (
+        LunarBirthday(child.lunar_month, child.lunar_day, child.lunar_leap)
+        if child.lunar_month and child.lunar_day
+        else None
+    )
+    return LedgerRow(
+        row=serial + 1, name=child.name, gender=Gender(child.gender),
+        birth_date=child.birth_date, category=Category(child.category),
+        colour=Colour(child.colour), village=village, id_number=child.id_number,
+        ethnicity=child.ethnicity, county=county, town=town, household=household,
+        schooling=child.schooling, school=child.school, health=child.health,
+        disability=child.disability, guardian_name=child.guardian_name,
+        guardian_relation=child.guardian_relation, guardian_phone=child.guardian_phone,
+        father_work=child.father_work, mother_work=child.mother_work, lunar_birthday=lunar,
+        consent=child.consent,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExportData:
+    children: list[LedgerRow]
+    # child's name, ID number, area path, volunteer's name, since, reviewed
+    pairings: list[tuple[str, str | None, str, str, date, date | None]]
+    child_ids: list[int]
+
+
+async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
+    query = (
+        select(Child, Area.path, Household.code)
+        .join(Area, col(Area.id) == Child.area_id)
+        .join(Household, col(Household.id) == Child.household_id, isouter=True)
+        .where(in_area(area_path), col(Child.active).is_(True))
+        .order_by(col(Area.path), col(Child.household_id), col(Child.id))
+    )
+    rows: list[LedgerRow] = []
+    ids: list[int] = []
+    for serial, (child, path, household) in enumerate(await session.exec(query), start=1):
+        rows.append(ledger_row(child, path, household, serial))
+        assert child.id is not None
+        ids.append(child.id)
+    pairings = list(
+        await session.exec(
+            select(
+                Child.name, Child.id_number, Area.path, Person.name, Pairing.started_on,
+                Pairing.reviewed_on,
+            )
+            .join(Child, col(Child.id) == Pairing.child_id)
+            .join(Person, col(Person.id) == Pairing.volunteer_id)
+            .join(Area, col(Area.id) == Child.area_id)
+            .where(in_area(area_path), col(Pairing.ended_on).is_(None))
+            .order_by(col(Area.path), col(Child.id))
+        )
+    )  # fmt: skip
+    return ExportData(rows, [tuple(p) for p in pairings], ids)  # type: ignore[misc]
+
+
+async def export_workbook(session: AsyncSession, *, area_path: str, actor_id: int | None) -> bytes:
+    """The area's ledger as XLSX in the import layout (it re-imports as it is), with sheets of
+    pairings and last visits; audited in the caller's transaction."""
+    data = await export_data(session, area_path=area_path)
+    pairings = [
+        (child, id_number or "", path.rsplit("/", 1)[-1], volunteer, since, reviewed or "")
+        for child, id_number, path, volunteer, since, reviewed in data.pairings
+    ]
+    # No visits are recorded yet (the check-in issue adds them): the sheet lists each child.
+    visits = [(row.name, row.id_number or "", row.village, "") for row in data.children]
+    audit.record(
+        session, actor_id=actor_id, action="export", subject=f"area:{area_path}",
+        detail=f"children={len(data.children)}",
+    )  # fmt: skip
+    return write_ledger_xlsx(
+        data.children, extra=[(*PAIRINGS_SHEET, pairings), (*VISITS_SHEET, visits)]
+    )
