@@ -75,9 +75,10 @@ class SimPerson:
         }
 
     async def _send(self, **update: Any) -> list[Sent]:
-        before = len(self.inbox)
+        """Delivers the update; returns the messages it made or edited in this chat."""
+        before = {m.message_id: m.edits for m in self.inbox}
         await self.deliver({"update_id": self.telegram.next_update_id(), **update})
-        return self.inbox[before:]
+        return [m for m in self.inbox if before.get(m.message_id) != m.edits]
 
     async def send(self, text: str) -> list[Sent]:
         """Sends text; a leading /command is marked as a bot command, as Telegram does."""

@@ -125,16 +125,13 @@ async def simulate(settings: Settings, database_url: str) -> None:
                 me = cast[name] = box.person(300 + len(cast), name, lang)
                 print(t("sim.new_person", name=name, locale=locale_for(lang, "zh_CN")))
                 continue
-            before = {m.message_id: m.edits for m in me.inbox}
             if line.isdigit() and me.inbox:
                 with_buttons = [m for m in me.inbox if m.buttons]
                 if not with_buttons or not 0 < int(line) <= len(with_buttons[-1].buttons):
                     print(t("sim.no_such_button"))
                     continue
                 target = with_buttons[-1]
-                await me.press_data(target.buttons[int(line) - 1][1], target)
+                show(await me.press_data(target.buttons[int(line) - 1][1], target))
             else:
                 link = LINK.search(line)
-                await me.send(f"/start {link.group(1)}" if link else line)
-            changed = [m for m in me.inbox if before.get(m.message_id, -1) != m.edits]
-            show(changed)
+                show(await me.send(f"/start {link.group(1)}" if link else line))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import insert
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -13,6 +17,22 @@ def record(
 ) -> None:
     """Added to the caller's transaction, so the entry stands or falls with the change."""
     session.add(AuditLog(actor_id=actor_id, action=action, subject=subject, detail=detail))
+
+
+async def record_many(
+    session: AsyncSession,
+    *,
+    actor_id: int | None,
+    entries: Sequence[tuple[str, str, str]],
+    at: datetime,
+) -> None:
+    """Many (subject, action, detail) entries in one statement, e.g. for a ledger import."""
+    if entries:
+        rows = [
+            {"actor_id": actor_id, "subject": subject, "action": action, "detail": detail, "at": at}
+            for subject, action, detail in entries
+        ]
+        await session.exec(insert(AuditLog), params=rows)  # type: ignore[call-overload]
 
 
 async def entries(session: AsyncSession, *, subject: str | None = None) -> list[AuditLog]:

@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Category, Colour, Gender, LunarBirthday
 from care.ledger import (
     COUNTY,
+    ID_NUMBER,
     PAIRINGS_SHEET,
     TOWN,
     VILLAGE,
@@ -65,6 +66,7 @@ class Update:
     child_id: int
     row: LedgerRow
     changed: list[str]
+    colour_before: str
 
 
 @dataclass
@@ -83,30 +85,59 @@ class ImportPlan:
         return len(self.create) + len(self.update)
 
 
-async def _existing(session: AsyncSession, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored values of the children with these ID numbers, as plain dicts (no ORM)."""
+_COLUMNS = ("id", "path", "household", *FIELDS)
+
+
+async def _stored(session: AsyncSession, *where: Any) -> list[dict[str, Any]]:
+    """Stored children matching `where`, as plain dicts (building ORM objects is slow)."""
     columns = [col(Child.id), col(Area.path), col(Household.code)] + [
         getattr(Child, name) for name in FIELDS
     ]
-    found: dict[str, dict[str, Any]] = {}
+    query = (
+        select(*columns)
+        .join(Area, col(Area.id) == Child.area_id)
+        .join(Household, col(Household.id) == Child.household_id, isouter=True)
+        .where(*where)
+    )
+    return [dict(zip(_COLUMNS, values, strict=True)) for values in await session.exec(query)]
+
+
+async def _existing(
+    session: AsyncSession, rows: Sequence[tuple[LedgerRow, str]]
+) -> dict[tuple[str, ...], dict[str, Any]]:
+    """Stored children the rows stand for: by ID number, or, for a child without one, by
+    name, birth date and village (so re-importing such a row does not add the child twice)."""
+    ids = [row.id_number for row, _ in rows if row.id_number]
+    names = sorted({row.name for row, _ in rows if not row.id_number})
+    found: dict[tuple[str, ...], dict[str, Any]] = {}
     for start in range(0, len(ids), CHUNK):
-        query = (
-            select(*columns)
-            .join(Area, col(Area.id) == Child.area_id)
-            .join(Household, col(Household.id) == Child.household_id, isouter=True)
-            .where(col(Child.id_number).in_(ids[start : start + CHUNK]))
-        )
-        for values in await session.exec(query):
-            record = dict(zip(["id", "path", "household", *FIELDS], values, strict=True))
-            found[record["id_number"]] = record
+        chunk = ids[start : start + CHUNK]
+        for record in await _stored(session, col(Child.id_number).in_(chunk)):
+            found[("id", record["id_number"])] = record
+    for start in range(0, len(names), CHUNK):
+        chunk = names[start : start + CHUNK]
+        where = (col(Child.id_number).is_(None), col(Child.name).in_(chunk))
+        for record in await _stored(session, *where):
+            found[_key(record["name"], record["birth_date"], record["path"])] = record
     return found
+
+
+def _key(name: str, birth_date: date, path: str) -> tuple[str, ...]:
+    return ("name", name, birth_date.isoformat(), path)
+
+
+def _row_key(row: LedgerRow, path: str) -> tuple[str, ...]:
+    if row.id_number:
+        return ("id", row.id_number)
+    return _key(row.name, row.birth_date, path)
 
 
 async def plan_import(
     session: AsyncSession, parsed: LedgerParse, *, area_path: str | None
 ) -> ImportPlan:
-    """What applying `parsed` would do, changing nothing. Rows outside `area_path` (the
-    importer's own area; None from the server's command line) are rejected."""
+    """What applying `parsed` would do, changing nothing. With `area_path` (the importer's own
+    area; None from the server's command line), rows outside it are rejected, and so are rows
+    that would change a child recorded outside it."""
     plan = ImportPlan(problems=list(parsed.problems))
     accepted: list[tuple[LedgerRow, str]] = []
     for row in parsed.rows:
@@ -120,12 +151,16 @@ async def plan_import(
             )
         else:
             accepted.append((row, path))
-    ids = [row.id_number for row, _ in accepted if row.id_number]
-    stored = await _existing(session, ids)
+    stored = await _existing(session, accepted)
     for row, path in accepted:
-        before = stored.get(row.id_number or "")
+        before = stored.get(_row_key(row, path))
         if before is None:
             plan.create.append(row)
+            continue
+        if area_path is not None and not within(before["path"], area_path):
+            plan.problems.append(
+                Problem(row.row, ID_NUMBER, ProblemCode.AREA_OUTSIDE, {"area": area_path})
+            )
             continue
         values = row_values(row)
         changed = [name for name in FIELDS if before[name] != values[name]]
@@ -134,7 +169,7 @@ async def plan_import(
         if before["household"] != row.household:
             changed.append("household")
         if changed:
-            plan.update.append(Update(before["id"], row, changed))
+            plan.update.append(Update(before["id"], row, changed, before["colour"]))
         else:
             plan.unchanged += 1
     plan.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
@@ -187,7 +222,7 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
     created: list[tuple[int, str]] = []
     for start in range(0, len(new_rows), CHUNK):
         result = await session.exec(
-            insert(Child).returning(Child.id, Child.colour), new_rows[start : start + CHUNK]
+            insert(Child).returning(Child.id, Child.colour), params=new_rows[start : start + CHUNK]
         )
         created.extend((child_id, colour) for child_id, colour in result)
     history = [
@@ -202,20 +237,17 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
         if "colour" in item.changed:
             history.append(
                 {"child_id": item.child_id, "colour": values["colour"], "reason": "ledger",
-                 "previous": None, "at": now, "changed_by": actor_id}
+                 "previous": item.colour_before, "at": now, "changed_by": actor_id}
             )  # fmt: skip
         await session.exec(
             update(Child).where(col(Child.id) == item.child_id).values(**values, updated_at=now)
         )
     if history:
-        await session.exec(insert(ColourChange), history)
-    subjects = [(cid, "ledger_create", "") for cid, _ in created] + [
-        (u.child_id, "ledger_update", ",".join(u.changed)) for u in plan.update
+        await session.exec(insert(ColourChange), params=history)
+    entries = [(f"child:{cid}", "ledger_create", "") for cid, _ in created] + [
+        (f"child:{u.child_id}", "ledger_update", ",".join(u.changed)) for u in plan.update
     ]
-    for child_id, action, detail in subjects:
-        audit.record(
-            session, actor_id=actor_id, action=action, subject=f"child:{child_id}", detail=detail
-        )
+    await audit.record_many(session, actor_id=actor_id, entries=entries, at=now)
 
 
 # -- export ----------------------------------------------------------------------------------
