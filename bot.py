@@ -34,7 +34,7 @@ from telegram.warnings import PTBUserWarning
 from care.invites import expiry
 from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import invite, ledger_import, onboarding
+from conversations import child_forms, invite, ledger_import, onboarding
 from handlers import basic, children, export, people
 from handlers.context import BotContext, Services
 from handlers.errors import on_error
@@ -92,6 +92,7 @@ def add_handlers(application: Application) -> None:
             onboarding.build(),
             invite.build(),
             ledger_import.build(),
+            *child_forms.build(),
             CommandHandler("help", basic.show_help),
             CommandHandler("language", basic.ask_language),
             CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),

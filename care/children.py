@@ -277,3 +277,13 @@ def next_lunar_birthday(birthday: LunarBirthday, after: date) -> date:
     lunar_year = after.year if after >= new_year else after.year - 1
     this_year = lunar_birthday_in_year(birthday, lunar_year)
     return this_year if this_year >= after else lunar_birthday_in_year(birthday, lunar_year + 1)
+
+
+class Schooling(StrEnum):
+    """Schooling status (就学情况); the value kept is the ledger's wording."""
+
+    IN_SCHOOL = "在校"
+    DROPPED_OUT = "辍学"
+    SUSPENDED = "休学"
+    PRESCHOOL = "学龄前"
+    GRADUATED = "已毕业"

@@ -60,7 +60,10 @@ def fallbacks(
 
 
 # Each flow keeps its answers in user_data under its own key while it runs.
-FLOWS = ("onboarding", "invite", "import", "child_edit", "child_add", "pair", "unpair")
+FLOWS = (
+    "onboarding", "invite", "import", "child_colour", "child_school", "child_guardian",
+    "child_add", "pair", "unpair",
+)  # fmt: skip
 
 
 async def busy_elsewhere(update: Update, context: BotContext, own: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from care.children import Category, Colour
+from care.children import Category, Colour, Schooling
 from care.ledger import ProblemCode
 from care.roles import Gender, Role
 from locales import _ as mark
@@ -62,4 +62,12 @@ PROBLEM = {
     ProblemCode.LUNAR_BIRTHDAY_FORMAT: mark("ledger.problem.lunar_birthday_format"),
     ProblemCode.LUNAR_BIRTHDAY_IMPOSSIBLE: mark("ledger.problem.lunar_birthday_impossible"),
     ProblemCode.AREA_OUTSIDE: mark("ledger.problem.area_outside"),
+}
+
+SCHOOLING = {
+    Schooling.IN_SCHOOL: mark("schooling.in_school"),
+    Schooling.DROPPED_OUT: mark("schooling.dropped_out"),
+    Schooling.SUSPENDED: mark("schooling.suspended"),
+    Schooling.PRESCHOOL: mark("schooling.preschool"),
+    Schooling.GRADUATED: mark("schooling.graduated"),
 }

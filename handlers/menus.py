@@ -20,6 +20,7 @@ COMMANDS: dict[Role, list[tuple[str, str]]] = {
     ],
     Role.DIRECTOR: [
         ("children", mark("cmd.children")),
+        ("addchild", mark("cmd.addchild")),
     ],
     Role.SUPERVISOR: [
         ("invite", mark("cmd.invite")),

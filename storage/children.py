@@ -190,3 +190,37 @@ async def update_fields(
             detail=",".join(changed),
         )  # fmt: skip
     return changed
+
+
+async def get(session: AsyncSession, child_id: int) -> Child | None:
+    return await session.get(Child, child_id)
+
+
+async def id_number_taken(session: AsyncSession, id_number: str) -> bool:
+    query = select(Child.id).where(col(Child.id_number) == id_number)
+    return (await session.exec(query)).first() is not None
+
+
+async def add(session: AsyncSession, child: Child, *, actor_id: int) -> Child:
+    """A new child, with the first entry of its colour history; audited."""
+    session.add(child)
+    await session.flush()
+    session.add(ColourChange(child_id=child.id, colour=child.colour, changed_by=actor_id))
+    audit.record(session, actor_id=actor_id, action="child_add", subject=f"child:{child.id}")
+    return child
+
+
+async def household_for(session: AsyncSession, *, area_id: int, code: str) -> int:
+    """The household with this code in the village, created when new."""
+    found = (
+        await session.exec(
+            select(Household.id).where(Household.area_id == area_id, Household.code == code)
+        )
+    ).first()
+    if found is not None:
+        return found
+    household = Household(area_id=area_id, code=code)
+    session.add(household)
+    await session.flush()
+    assert household.id is not None
+    return household.id

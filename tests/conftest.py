@@ -18,7 +18,7 @@ from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage import areas, invites, migrate
-from storage.db import make_engine, make_sessions
+from storage.db import make_engine
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -111,4 +111,42 @@ async def register(
     return person
 
 
-__all__ = ["make_invite", "make_sessions", "register"]
+FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures"
+
+
+async def seed_ledger(box: Sandbox, data: bytes | None = None) -> None:
+    """The sample ledger's 40 children, written the way an import writes them."""
+    from datetime import date
+
+    from care.ledger import parse_ledger
+    from storage.ledger import apply_import, plan_import
+
+    raw = data if data is not None else (FIXTURES / "ledger-sample.csv").read_bytes()
+    parsed = parse_ledger(raw, today=date(2026, 11, 23))
+    async with box.services.sessions.begin() as session:
+        plan = await plan_import(session, parsed, area_path=None)
+        await apply_import(session, plan, actor_id=None)
+
+
+async def child_id(box: Sandbox, name: str) -> int:
+    from sqlmodel import select
+
+    from storage.models import Child
+
+    async with box.services.sessions() as session:
+        found = (await session.exec(select(Child.id).where(Child.name == name))).one()
+    assert found is not None
+    return found
+
+
+async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
+    """Setup for tests that are not about pairing: a pairing row as /pair would write it."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from storage.models import Pairing, Person
+
+    async with box.services.sessions.begin() as session:
+        person = (await session.exec(select(Person).where(Person.tg_user_id == volunteer_tg))).one()
+        session.add(Pairing(child_id=child, volunteer_id=person.id, started_on=date(2026, 3, 1)))

@@ -25,6 +25,7 @@ COMMANDS: dict[str, Role | None] = {
     "people": Role.SUPERVISOR,
     "child": Role.VOLUNTEER,
     "children": Role.DIRECTOR,
+    "addchild": Role.DIRECTOR,
     "export": Role.SUPERVISOR,
 }
 UNKNOWN, FORBIDDEN = "仅限受邀人员", "无权"

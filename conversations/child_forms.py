@@ -1,0 +1,440 @@
+"""Adding a child (`/addchild`) and changing a child's colour, school or guardian from the
+card: directors for their village, supervisors and admins for their area. Every answer is
+checked as it is given; every change is audited."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from care.access import child_scope, may_edit_children
+from care.children import (
+    Category,
+    Colour,
+    InvalidValue,
+    Schooling,
+    eligibility_problems,
+)
+from care.idcard import normalize_id, parse_id
+from care.ledger import ProblemCode, normalize_phone
+from care.roles import Gender, Level, Role, clean_name
+from conversations.form import Answers, Form, Invalid, Question
+from handlers import labels
+from handlers.context import BotContext
+from handlers.guard import guarded
+from locales import _ as mark
+from storage import areas
+from storage import children as store
+from storage.models import Child
+
+MAX_TEXT = 200
+
+
+def _today(context: BotContext) -> date:
+    return context.services.now().astimezone(context.services.settings.tz).date()
+
+
+async def _child_name(context: BotContext, answers: Answers) -> str:
+    async with context.services.sessions() as session:
+        child = await store.get(session, answers["child_id"])
+    return child.name if child else ""
+
+
+async def may_edit(context: BotContext, answers: Answers) -> bool:
+    """The viewer keeps records and may see this child: re-checked before every step."""
+    viewer = context.viewer
+    if viewer is None or not may_edit_children(viewer):
+        return False
+    async with context.services.sessions() as session:
+        return await store.visible(session, child_scope(viewer), answers["child_id"])
+
+
+def _text(limit: int, problem: str):
+    async def parse(text: str, _context: BotContext, _answers: Answers) -> str:
+        value = " ".join(text.split())
+        if not 0 < len(value) <= limit:
+            raise Invalid(problem, limit=limit)
+        return value
+
+    return parse
+
+
+async def _colours(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    t = context.t
+    return [(c.value, f"{labels.COLOUR_DOT[c]} {t(labels.COLOUR[c])}") for c in Colour]
+
+
+async def _not_same_colour(value: str, context: BotContext, answers: Answers) -> None:
+    async with context.services.sessions() as session:
+        child = await store.get(session, answers["child_id"])
+    if child is not None and child.colour == value:
+        raise Invalid(mark("edit.same_colour"))
+
+
+async def _phone(text: str, _context: BotContext, _answers: Answers) -> str:
+    phone = normalize_phone(text)
+    if phone is None:
+        raise Invalid(mark("edit.bad_phone"))
+    return phone
+
+
+# -- colour -------------------------------------------------------------------------------
+
+
+async def _colour_summary(context: BotContext, answers: Answers) -> str:
+    t = context.t
+    colour = Colour(answers["colour"])
+    return t(
+        "edit.colour_summary", name=await _child_name(context, answers),
+        colour=t(labels.COLOUR[colour]), reason=answers["reason"],
+    )  # fmt: skip
+
+
+async def _colour_save(update: Update, context: BotContext, answers: Answers) -> str:
+    assert context.viewer is not None
+    async with context.services.sessions.begin() as session:
+        child = await store.get(session, answers["child_id"])
+        assert child is not None
+        await store.change_colour(
+            session, child=child, colour=answers["colour"], reason=answers["reason"],
+            actor_id=context.viewer.person_id,
+        )  # fmt: skip
+    t = context.t
+    return t("edit.saved", name=child.name)
+
+
+COLOUR_FORM = Form(
+    name="child_colour",
+    prefix="fc",
+    questions=[
+        Question(
+            "colour",
+            mark("edit.ask_colour"),
+            mark("edit.ask_colour.short"),
+            choices=_colours,
+            check=_not_same_colour,
+        ),
+        Question(
+            "reason",
+            mark("edit.ask_reason"),
+            mark("edit.ask_reason.short"),
+            parse=_text(MAX_TEXT, mark("edit.text_length")),
+        ),
+    ],
+    summary=_colour_summary,
+    save=_colour_save,
+    allowed=may_edit,
+)
+
+
+# -- school -------------------------------------------------------------------------------
+
+
+async def _schooling(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    return [(s.name.lower(), context.t(labels.SCHOOLING[s])) for s in Schooling]
+
+
+async def _school_summary(context: BotContext, answers: Answers) -> str:
+    t = context.t
+    status = Schooling[answers["schooling"].upper()]
+    return t(
+        "edit.school_summary", name=await _child_name(context, answers),
+        school=answers["school"] or "—", schooling=t(labels.SCHOOLING[status]),
+    )  # fmt: skip
+
+
+async def _save_fields(context: BotContext, answers: Answers, values: dict[str, object]) -> str:
+    assert context.viewer is not None
+    async with context.services.sessions.begin() as session:
+        child = await store.get(session, answers["child_id"])
+        assert child is not None
+        await store.update_fields(
+            session, child=child, values=values, actor_id=context.viewer.person_id
+        )
+    return context.t("edit.saved", name=child.name)
+
+
+async def _school_save(update: Update, context: BotContext, answers: Answers) -> str:
+    status = Schooling[answers["schooling"].upper()]
+    return await _save_fields(
+        context, answers, {"school": answers["school"], "schooling": status.value}
+    )
+
+
+SCHOOL_FORM = Form(
+    name="child_school",
+    prefix="fs",
+    questions=[
+        Question(
+            "school",
+            mark("edit.ask_school"),
+            mark("edit.ask_school.short"),
+            parse=_text(80, mark("edit.text_length")),
+            skippable=True,
+        ),
+        Question(
+            "schooling",
+            mark("edit.ask_schooling"),
+            mark("edit.ask_schooling.short"),
+            choices=_schooling,
+        ),
+    ],
+    summary=_school_summary,
+    save=_school_save,
+    allowed=may_edit,
+)
+
+
+# -- guardian -----------------------------------------------------------------------------
+
+
+async def _guardian_summary(context: BotContext, answers: Answers) -> str:
+    return context.t(
+        "edit.guardian_summary", name=await _child_name(context, answers),
+        guardian=answers["guardian_name"], relation=answers["guardian_relation"],
+        phone=answers["guardian_phone"] or "—",
+    )  # fmt: skip
+
+
+async def _guardian_save(update: Update, context: BotContext, answers: Answers) -> str:
+    keys = ("guardian_name", "guardian_relation", "guardian_phone")
+    return await _save_fields(context, answers, {k: answers[k] for k in keys})
+
+
+GUARDIAN_QUESTIONS = [
+    Question(
+        "guardian_name",
+        mark("edit.ask_guardian_name"),
+        mark("edit.ask_guardian_name.short"),
+        parse=_text(40, mark("edit.text_length")),
+    ),
+    Question(
+        "guardian_relation",
+        mark("edit.ask_relation"),
+        mark("edit.ask_relation.short"),
+        parse=_text(20, mark("edit.text_length")),
+    ),
+    Question(
+        "guardian_phone",
+        mark("edit.ask_phone"),
+        mark("edit.ask_phone.short"),
+        parse=_phone,
+        skippable=True,
+    ),
+]
+GUARDIAN_FORM = Form(
+    name="child_guardian",
+    prefix="fg",
+    questions=GUARDIAN_QUESTIONS,
+    summary=_guardian_summary,
+    save=_guardian_save,
+    allowed=may_edit,
+)
+
+EDIT_FORMS = {"colour": COLOUR_FORM, "school": SCHOOL_FORM, "guardian": GUARDIAN_FORM}
+
+
+@guarded(Role.DIRECTOR)
+async def begin_edit(update: Update, context: BotContext) -> int:
+    """`ce:<colour|school|guardian>:<child id>` from a card."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    _, what, child = ([*query.data.split(":"), "", ""])[:3]
+    if what not in EDIT_FORMS or not child.isdigit():
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return ConversationHandler.END
+    await query.answer()
+    return await EDIT_FORMS[what].start(update, context, {"child_id": int(child)})
+
+
+# -- adding a child ---------------------------------------------------------------------------
+
+
+async def may_add(context: BotContext, _answers: Answers) -> bool:
+    return context.viewer is not None and may_edit_children(context.viewer)
+
+
+async def _name(text: str, _context: BotContext, _answers: Answers) -> str:
+    name = clean_name(text)
+    if name is None:
+        raise Invalid(mark("add.bad_name"))
+    return name
+
+
+async def _id_number(text: str, context: BotContext, _answers: Answers) -> str:
+    try:
+        info = parse_id(normalize_id(text))
+    except InvalidValue as problem:
+        raise Invalid(labels.PROBLEM[ProblemCode(problem.code)]) from None
+    if info.birth_date > _today(context):
+        raise Invalid(mark("add.birth_in_future"))
+    async with context.services.sessions() as session:
+        if await store.id_number_taken(session, info.number):
+            raise Invalid(mark("add.id_taken"))
+    return info.number
+
+
+async def _birth_date(text: str, context: BotContext, _answers: Answers) -> str:
+    try:
+        day = date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
+    except ValueError:
+        raise Invalid(mark("add.bad_date")) from None
+    if day > _today(context):
+        raise Invalid(mark("add.birth_in_future"))
+    return day.isoformat()
+
+
+def _birth(answers: Answers) -> date:
+    if answers.get("id_number"):
+        return parse_id(answers["id_number"]).birth_date
+    return date.fromisoformat(answers["birth_date"])
+
+
+def _gender(answers: Answers) -> Gender:
+    if answers.get("id_number"):
+        return parse_id(answers["id_number"]).gender
+    return Gender(answers["gender"])
+
+
+async def _genders(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    return [(g.value, context.t(labels.GENDER[g])) for g in Gender]
+
+
+async def _categories(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    return [(c.value, context.t(labels.CATEGORY[c])) for c in Category]
+
+
+async def _eligible(value: str, context: BotContext, answers: Answers) -> None:
+    category = Category(value)
+    if eligibility_problems(_birth(answers), category, _today(context)):
+        raise Invalid(mark("add.not_eligible"), category=context.t(labels.CATEGORY[category]),
+                      limit=category.age_limit)  # fmt: skip
+
+
+async def _villages(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    assert context.viewer is not None
+    async with context.services.sessions() as session:
+        found = await store.villages_in(session, context.viewer.area_path)
+    base = context.viewer.area_path.count("/") + 1
+    return [(str(v.id), "/".join(v.path.split("/")[base:]) or v.name) for v in found][:90]
+
+
+async def _consents(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    t = context.t
+    return [("yes", t("common.yes")), ("no", t("common.no"))]
+
+
+async def _add_summary(context: BotContext, answers: Answers) -> str:
+    t = context.t
+    villages = dict(await _villages(context, answers))
+    return t(
+        "add.summary",
+        name=answers["name"], gender=t(labels.GENDER[_gender(answers)]),
+        birth=t.date(_birth(answers)), id=answers.get("id_number") or "—",
+        category=t(labels.CATEGORY[Category(answers["category"])]),
+        colour=t(labels.COLOUR[Colour(answers["colour"])]),
+        village=villages.get(answers["village"], "?"), household=answers["household"] or "—",
+        guardian=answers["guardian_name"], relation=answers["guardian_relation"],
+        phone=answers["guardian_phone"] or "—",
+        consent=t("common.yes") if answers["consent"] == "yes" else t("common.no"),
+    )  # fmt: skip
+
+
+async def _add_save(update: Update, context: BotContext, answers: Answers) -> str:
+    viewer = context.viewer
+    assert viewer is not None
+    village_id = int(answers["village"])
+    async with context.services.sessions.begin() as session:
+        village = await areas.get(session, village_id)
+        if village is None or not viewer.sees(village.path) or village.level != Level.VILLAGE:
+            return context.t("guard.forbidden_area")
+        if answers.get("id_number") and await store.id_number_taken(session, answers["id_number"]):
+            return context.t("add.id_taken")
+        household = None
+        if answers["household"]:
+            household = await store.household_for(
+                session, area_id=village_id, code=answers["household"]
+            )
+        child = Child(
+            name=answers["name"], gender=_gender(answers).value, birth_date=_birth(answers),
+            id_number=answers.get("id_number"), category=answers["category"],
+            colour=answers["colour"], area_id=village_id, household_id=household,
+            guardian_name=answers["guardian_name"],
+            guardian_relation=answers["guardian_relation"],
+            guardian_phone=answers["guardian_phone"], consent=answers["consent"] == "yes",
+            consent_date=_today(context) if answers["consent"] == "yes" else None,
+        )  # fmt: skip
+        await store.add(session, child, actor_id=viewer.person_id)
+    return context.t("add.saved", name=child.name)
+
+
+ADD_FORM = Form(
+    name="child_add",
+    prefix="fa",
+    questions=[
+        Question("name", mark("add.ask_name"), mark("add.ask_name.short"), parse=_name),
+        Question(
+            "id_number",
+            mark("add.ask_id"),
+            mark("add.ask_id.short"),
+            parse=_id_number,
+            skippable=True,
+        ),
+        Question(
+            "gender",
+            mark("add.ask_gender"),
+            mark("add.ask_gender.short"),
+            choices=_genders,
+            applies=lambda a: "id_number" in a and not a["id_number"],
+        ),
+        Question(
+            "birth_date",
+            mark("add.ask_birth"),
+            mark("add.ask_birth.short"),
+            parse=_birth_date,
+            applies=lambda a: "id_number" in a and not a["id_number"],
+        ),
+        Question(
+            "category",
+            mark("add.ask_category"),
+            mark("add.ask_category.short"),
+            choices=_categories,
+            check=_eligible,
+        ),
+        Question("colour", mark("add.ask_colour"), mark("add.ask_colour.short"), choices=_colours),
+        Question(
+            "village", mark("add.ask_village"), mark("add.ask_village.short"), choices=_villages
+        ),
+        Question(
+            "household",
+            mark("add.ask_household"),
+            mark("add.ask_household.short"),
+            parse=_text(40, mark("edit.text_length")),
+            skippable=True,
+        ),
+        *GUARDIAN_QUESTIONS,
+        Question(
+            "consent", mark("add.ask_consent"), mark("add.ask_consent.short"), choices=_consents
+        ),
+    ],
+    summary=_add_summary,
+    save=_add_save,
+    allowed=may_add,
+)
+
+
+@guarded(Role.DIRECTOR)
+async def begin_add(update: Update, context: BotContext) -> int:
+    return await ADD_FORM.start(update, context, {})
+
+
+def build() -> list[ConversationHandler]:
+    return [
+        *(
+            form.handlers([CallbackQueryHandler(begin_edit, pattern=rf"^ce:{what}:")])
+            for what, form in EDIT_FORMS.items()
+        ),
+        ADD_FORM.handlers([CommandHandler("addchild", begin_add)]),
+    ]
