@@ -34,8 +34,9 @@ from telegram.warnings import PTBUserWarning
 from care.invites import expiry
 from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import child_forms, invite, ledger_import, onboarding
+from conversations import child_forms, invite, ledger_import, onboarding, pairing
 from handlers import basic, children, export, people
+from handlers import pairing as pairing_gaps
 from handlers.context import BotContext, Services
 from handlers.errors import on_error
 from handlers.guard import identify
@@ -93,6 +94,7 @@ def add_handlers(application: Application) -> None:
             invite.build(),
             ledger_import.build(),
             *child_forms.build(),
+            *pairing.build(),
             CommandHandler("help", basic.show_help),
             CommandHandler("language", basic.ask_language),
             CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),
@@ -106,6 +108,8 @@ def add_handlers(application: Application) -> None:
             CallbackQueryHandler(children.choose_filter, pattern=r"^chf:"),
             CommandHandler("child", children.find_child),
             CallbackQueryHandler(children.open_card, pattern=r"^chc:"),
+            CommandHandler("unpaired", pairing_gaps.unpaired),
+            CallbackQueryHandler(pairing_gaps.reviewed, pattern=r"^pr:review:"),
             CommandHandler("cancel", basic.nothing_to_cancel),
             CallbackQueryHandler(basic.stale_button),
             MessageHandler(filters.UpdateType.MESSAGE, basic.not_understood),

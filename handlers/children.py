@@ -216,7 +216,8 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     if may_pair(viewer):
         row = [(t("card.pair"), f"pair:child:{child_id}")]
         if card.volunteers:
-            row.append((t("card.reviewed"), f"pr:review:{child_id}"))
+            row += [(t("card.unpair"), f"unp:child:{child_id}")]
+            row += [(t("card.reviewed"), f"pr:review:{child_id}")]
         buttons.append(row)
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None

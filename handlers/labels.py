@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from care.children import Category, Colour, Schooling
 from care.ledger import ProblemCode
+from care.pairing import Gap, Rule
 from care.roles import Gender, Role
 from locales import _ as mark
 from storage.invites import InviteState
@@ -70,4 +71,17 @@ SCHOOLING = {
     Schooling.SUSPENDED: mark("schooling.suspended"),
     Schooling.PRESCHOOL: mark("schooling.preschool"),
     Schooling.GRADUATED: mark("schooling.graduated"),
+}
+
+RULE = {
+    Rule.SIBLINGS_TOGETHER: mark("rule.siblings_together"),
+    Rule.GIRL_FEMALE_VOLUNTEER: mark("rule.girl_female_volunteer"),
+    Rule.SAME_TOWN: mark("rule.same_town"),
+    Rule.ALREADY_PAIRED: mark("rule.already_paired"),
+}
+GAP = {
+    Gap.NO_CARING_FAMILY: mark("gap.no_caring_family"),
+    Gap.SIBLINGS_SPLIT: mark("gap.siblings_split"),
+    Gap.GIRL_WITH_MAN: mark("gap.girl_with_man"),
+    Gap.REVIEW_DUE: mark("gap.review_due"),
 }

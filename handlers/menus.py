@@ -26,6 +26,9 @@ COMMANDS: dict[Role, list[tuple[str, str]]] = {
         ("invite", mark("cmd.invite")),
         ("people", mark("cmd.people")),
         ("export", mark("cmd.export")),
+        ("pair", mark("cmd.pair")),
+        ("unpair", mark("cmd.unpair")),
+        ("unpaired", mark("cmd.unpaired")),
     ],
     Role.ADMIN: [],
 }

@@ -27,6 +27,9 @@ COMMANDS: dict[str, Role | None] = {
     "children": Role.DIRECTOR,
     "addchild": Role.DIRECTOR,
     "export": Role.SUPERVISOR,
+    "pair": Role.SUPERVISOR,
+    "unpair": Role.SUPERVISOR,
+    "unpaired": Role.SUPERVISOR,
 }
 UNKNOWN, FORBIDDEN = "仅限受邀人员", "无权"
 

@@ -29,7 +29,9 @@ SAMPLE_CSV = (FIXTURES / "ledger-sample.csv").read_bytes()
 
 DUMP = """
 SELECT c.name, c.gender, c.birth_date, c.id_number, c.category, c.colour, a.path, h.code,
-       c.school, c.guardian_phone, c.lunar_month, c.lunar_day, c.lunar_leap, c.consent
+       c.school, c.guardian_phone, c.lunar_month, c.lunar_day,
+       CASE WHEN c.lunar_leap THEN 1 ELSE 0 END,
+       CASE WHEN c.consent IS NULL THEN NULL WHEN c.consent THEN 1 ELSE 0 END
 FROM child c JOIN area a ON a.id = c.area_id LEFT JOIN household h ON h.id = c.household_id
 ORDER BY c.id_number
 """

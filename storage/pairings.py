@@ -1,0 +1,255 @@
+"""Pairings: the facts the pairing rules need, and writing, ending and reviewing pairings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import update
+from sqlmodel import col, func, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from care.children import Category
+from care.pairing import ChildFacts, PairingFacts, VolunteerFacts
+from care.roles import Gender, Role
+from storage import audit
+from storage.children import in_area
+from storage.models import Area, Child, Pairing, Person
+
+NEEDS_FAMILY = [c.value for c in Category if c.needs_caring_family]
+
+
+def town_of(path: str) -> str:
+    return "/".join(path.split("/")[:2])
+
+
+def _child_facts(child: Child, path: str) -> ChildFacts:
+    assert child.id is not None
+    return ChildFacts(
+        child_id=child.id,
+        gender=Gender(child.gender),
+        birth_date=child.birth_date,
+        household=str(child.household_id) if child.household_id else None,
+        town=town_of(path),
+        individual_family_required=child.category in NEEDS_FAMILY,
+    )
+
+
+@dataclass(frozen=True)
+class PairingContext:
+    """Everything the rules need to rank volunteers for one child."""
+
+    child: ChildFacts
+    name: str
+    siblings: list[int]
+    volunteers: list[VolunteerFacts]
+    names: dict[int, str]
+    pairings: list[PairingFacts]  # active pairings of the child and its siblings
+
+
+async def context_for(session: AsyncSession, child_id: int) -> PairingContext | None:
+    row = (
+        await session.exec(
+            select(Child, Area.path)
+            .join(Area, col(Area.id) == Child.area_id)
+            .where(col(Child.id) == child_id)
+        )
+    ).first()
+    if row is None:
+        return None
+    child, path = row
+    siblings: list[int] = []
+    if child.household_id is not None:
+        siblings = [
+            sid
+            for sid in await session.exec(
+                select(Child.id).where(
+                    col(Child.household_id) == child.household_id, col(Child.active).is_(True)
+                )
+            )
+            if sid is not None
+        ]
+    facts = _child_facts(child, path)
+    volunteers, names = await _volunteers(session, facts.town)
+    pairings = await active(session, [child_id, *siblings])
+    return PairingContext(facts, child.name, siblings, volunteers, names, pairings)
+
+
+async def _volunteers(
+    session: AsyncSession, town: str
+) -> tuple[list[VolunteerFacts], dict[int, str]]:
+    load = (
+        select(Pairing.volunteer_id, func.count().label("n"))
+        .where(col(Pairing.ended_on).is_(None))
+        .group_by(col(Pairing.volunteer_id))
+        .subquery()
+    )
+    rows = await session.exec(
+        select(Person.id, Person.name, Person.gender, Area.path, func.coalesce(load.c.n, 0))
+        .join(Area, col(Area.id) == Person.area_id)
+        .join(load, load.c.volunteer_id == Person.id, isouter=True)
+        .where(
+            col(Person.role) == Role.VOLUNTEER.value,
+            col(Person.active).is_(True),
+            in_area(town),
+        )
+    )
+    facts, names = [], {}
+    for pid, name, gender, path, n in rows:
+        facts.append(VolunteerFacts(person_id=pid, gender=Gender(gender), town=path, load=n))
+        names[pid] = name
+    return facts, names
+
+
+async def volunteer(session: AsyncSession, person_id: int) -> tuple[VolunteerFacts, str] | None:
+    """Any active volunteer, wherever they are: a choice is checked against the rules."""
+    row = (
+        await session.exec(
+            select(Person, Area.path)
+            .join(Area, col(Area.id) == Person.area_id)
+            .where(
+                col(Person.id) == person_id,
+                col(Person.role) == Role.VOLUNTEER.value,
+                col(Person.active).is_(True),
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    person, path = row
+    load = (
+        await session.exec(
+            select(func.count())
+            .select_from(Pairing)
+            .where(col(Pairing.volunteer_id) == person_id, col(Pairing.ended_on).is_(None))
+        )
+    ).one()
+    assert person.id is not None
+    return VolunteerFacts(person.id, Gender(person.gender), path, load), person.name
+
+
+async def active(session: AsyncSession, child_ids: list[int]) -> list[PairingFacts]:
+    rows = await session.exec(
+        select(
+            Pairing.child_id, Pairing.volunteer_id, Pairing.started_on, Pairing.reviewed_on
+        ).where(col(Pairing.child_id).in_(child_ids), col(Pairing.ended_on).is_(None))
+    )
+    return [PairingFacts(*row) for row in rows]
+
+
+async def active_with_names(session: AsyncSession, child_id: int) -> list[tuple[int, str]]:
+    """(pairing id, volunteer's name) of a child's active pairings."""
+    rows = await session.exec(
+        select(Pairing.id, Person.name)
+        .join(Person, col(Person.id) == Pairing.volunteer_id)
+        .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
+        .order_by(col(Pairing.id))
+    )
+    return [(pid, name) for pid, name in rows if pid is not None]
+
+
+async def create(
+    session: AsyncSession,
+    *,
+    child_id: int,
+    volunteer_id: int,
+    started_on: date,
+    broken_rules: list[str],
+    reason: str,
+    actor_id: int,
+) -> Pairing:
+    pairing = Pairing(
+        child_id=child_id, volunteer_id=volunteer_id, started_on=started_on,
+        reviewed_on=started_on, broken_rules=",".join(broken_rules), override_reason=reason,
+        created_by=actor_id,
+    )  # fmt: skip
+    session.add(pairing)
+    await session.flush()
+    audit.record(
+        session, actor_id=actor_id, action="pair", subject=f"child:{child_id}",
+        detail=f"pairing={pairing.id} volunteer={volunteer_id} overridden={','.join(broken_rules)}",
+    )  # fmt: skip
+    return pairing
+
+
+async def end(
+    session: AsyncSession, *, child_id: int, pairing_id: int, on: date, reason: str, actor_id: int
+) -> bool:
+    """Ends an active pairing of this child (kept as history); False if there is none."""
+    result = await session.exec(
+        update(Pairing)
+        .where(
+            col(Pairing.id) == pairing_id,
+            col(Pairing.child_id) == child_id,
+            col(Pairing.ended_on).is_(None),
+        )
+        .values(ended_on=on, end_reason=reason)
+    )
+    if result.rowcount != 1:
+        return False
+    audit.record(
+        session, actor_id=actor_id, action="unpair", subject=f"child:{child_id}",
+        detail=f"pairing={pairing_id}",
+    )  # fmt: skip
+    return True
+
+
+async def review(session: AsyncSession, *, child_id: int, on: date, actor_id: int) -> int:
+    """Marks the child's active pairings reviewed (每年3月底前更新); how many there were."""
+    result = await session.exec(
+        update(Pairing)
+        .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
+        .values(reviewed_on=on)
+    )
+    if result.rowcount:
+        audit.record(session, actor_id=actor_id, action="pair_review", subject=f"child:{child_id}")
+    return int(result.rowcount)
+
+
+@dataclass(frozen=True)
+class GapInputs:
+    children: list[ChildFacts]
+    volunteers: list[VolunteerFacts]
+    pairings: list[PairingFacts]
+    child_names: dict[int, tuple[str, str]]  # id -> (name, area path)
+    volunteer_names: dict[int, str]
+
+
+async def gap_inputs(session: AsyncSession, area_path: str) -> GapInputs:
+    """The area's active children, their active pairings and volunteers, as plain facts."""
+    children: list[ChildFacts] = []
+    child_names: dict[int, tuple[str, str]] = {}
+    rows = await session.exec(
+        select(
+            Child.id, Child.name, Child.gender, Child.birth_date, Child.household_id,
+            Child.category, Area.path,
+        )
+        .join(Area, col(Area.id) == Child.area_id)
+        .where(in_area(area_path), col(Child.active).is_(True))
+    )  # fmt: skip
+    for cid, name, gender, birth, household, category, path in rows:
+        household_key = str(household) if household else None
+        needs_family = category in NEEDS_FAMILY
+        children.append(
+            ChildFacts(cid, Gender(gender), birth, household_key, town_of(path), needs_family)
+        )
+        child_names[cid] = (name, path)
+    pairing_rows = await session.exec(
+        select(
+            Pairing.child_id, Pairing.volunteer_id, Pairing.started_on, Pairing.reviewed_on,
+            Person.name, Person.gender, Area.path,
+        )
+        .join(Child, col(Child.id) == Pairing.child_id)
+        .join(Person, col(Person.id) == Pairing.volunteer_id)
+        .join(Area, col(Area.id) == Person.area_id)
+        .where(col(Pairing.ended_on).is_(None), col(Child.active).is_(True))
+        .where(col(Pairing.child_id).in_(select(Child.id).join(Area).where(in_area(area_path))))
+    )  # fmt: skip
+    pairings: list[PairingFacts] = []
+    volunteers: dict[int, VolunteerFacts] = {}
+    names: dict[int, str] = {}
+    for cid, pid, since, reviewed, name, gender, path in pairing_rows:
+        pairings.append(PairingFacts(cid, pid, since, reviewed))
+        volunteers[pid] = VolunteerFacts(pid, Gender(gender), path, 0)
+        names[pid] = name
+    return GapInputs(children, list(volunteers.values()), pairings, child_names, names)
