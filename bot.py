@@ -34,12 +34,12 @@ from telegram.warnings import PTBUserWarning
 from care.invites import expiry
 from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import child_forms, invite, ledger_import, onboarding, pairing
-from handlers import basic, children, export, people
+from conversations import checkin, child_forms, invite, ledger_import, onboarding, pairing
+from handlers import basic, children, drafts, export, mychildren, people
 from handlers import pairing as pairing_gaps
 from handlers.context import BotContext, Services
 from handlers.errors import on_error
-from handlers.guard import identify
+from handlers.guard import PERSIST_GROUP, identify, persist
 from handlers.ledger_report import summary
 from handlers.menus import set_default_menu
 from locales import Translator
@@ -47,6 +47,7 @@ from settings import Settings, SettingsError, load_settings
 from storage import areas, invites, migrate
 from storage.db import make_engine, make_sessions
 from storage.ledger import apply_import, export_workbook, plan_import
+from storage.persistence import DbPersistence
 from storage.types import utcnow
 
 log = logging.getLogger("carebot")
@@ -77,10 +78,11 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    application = builder.build()
     if services is None:
         engine = make_engine(settings.database_url)
         services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+    builder = builder.persistence(DbPersistence(services.sessions))
+    application = builder.build()
     application.bot_data["services"] = services
     add_handlers(application)
     return application
@@ -95,6 +97,7 @@ def add_handlers(application: Application) -> None:
             ledger_import.build(),
             *child_forms.build(),
             *pairing.build(),
+            checkin.build(),
             CommandHandler("help", basic.show_help),
             CommandHandler("language", basic.ask_language),
             CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),
@@ -108,6 +111,7 @@ def add_handlers(application: Application) -> None:
             CallbackQueryHandler(children.choose_filter, pattern=r"^chf:"),
             CommandHandler("child", children.find_child),
             CallbackQueryHandler(children.open_card, pattern=r"^chc:"),
+            CommandHandler("mychildren", mychildren.my_children),
             CommandHandler("unpaired", pairing_gaps.unpaired),
             CallbackQueryHandler(pairing_gaps.reviewed, pattern=r"^pr:review:"),
             CommandHandler("cancel", basic.nothing_to_cancel),
@@ -115,6 +119,7 @@ def add_handlers(application: Application) -> None:
             MessageHandler(filters.UpdateType.MESSAGE, basic.not_understood),
         ]
     )
+    application.add_handler(TypeHandler(Update, persist), group=PERSIST_GROUP)
     application.add_error_handler(on_error)
 
 
@@ -124,6 +129,7 @@ async def _post_init(application: Application) -> None:
         raise NotMigrated
     t = services.translator(services.settings.default_locale)
     await set_default_menu(application.bot, t)
+    drafts.schedule(application)
 
 
 async def _post_shutdown(application: Application) -> None:

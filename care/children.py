@@ -287,3 +287,15 @@ class Schooling(StrEnum):
     SUSPENDED = "休学"
     PRESCHOOL = "学龄前"
     GRADUATED = "已毕业"
+
+
+# Two-character surnames (复姓) seen in the counties served; all others are one character.
+COMPOUND_SURNAMES = frozenset(
+    {"欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "司徒", "夏侯"}
+)
+
+
+def given_name(name: str) -> str:
+    """The given name (名) alone, for receipts that should not carry the full name."""
+    surname = 2 if name[:2] in COMPOUND_SURNAMES else 1
+    return name[surname:] or name

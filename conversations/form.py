@@ -1,6 +1,7 @@
-"""A small engine for question-and-answer flows: each question is answered by a button or by
-text, checked, and stored; then a summary with Confirm / Edit a field / Cancel. The answers
-live in `user_data[<flow>]` (JSON-friendly values only), so a flow can be persisted."""
+"""A small engine for question-and-answer flows: each question is answered by a button (one
+or several), by text or by a voice note, checked, and stored; then a summary with Confirm /
+Change an answer / Cancel. The answers live in `user_data[<flow>]` (JSON-friendly values only),
+which storage.persistence keeps in the database, so a flow continues after a restart."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -20,13 +22,14 @@ from telegram.ext import (
 from conversations.common import anything_else, busy_elsewhere, fallbacks
 from handlers.context import BotContext
 from handlers.keyboards import keyboard
+from locales import _ as mark
 
 ASKING, CONFIRMING = range(2)
 Answers = dict[str, Any]
 
 
 class Invalid(Exception):
-    """A typed answer that cannot be taken: `key` (and params) say why, in the catalog."""
+    """An answer that cannot be taken: `key` (and params) say why, in the catalog."""
 
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
@@ -41,9 +44,11 @@ ParseFn = Callable[[str, BotContext, Answers], Awaitable[Any]]
 class Question:
     key: str
     ask: str  # catalog key of the question; may use the answers so far as placeholders
-    label: str  # catalog key of the short name shown in the "edit a field" menu
+    label: str  # catalog key of the short name shown in the "change an answer" menu
     choices: ChoicesFn | None = None  # (value, label) buttons
     parse: ParseFn | None = None  # typed answers
+    multi: bool = False  # several choices, toggled, then Done: the answer is a list
+    voice: bool = False  # a voice note answers too: {"voice": file id}
     skippable: bool = False
     applies: Callable[[Answers], bool] = field(default=lambda _answers: True)
     # Checks a button answer against the answers so far; raises Invalid to ask again.
@@ -59,6 +64,9 @@ class Form:
     save: Callable[[Update, BotContext, Answers], Awaitable[str]]  # returns the reply text
     # Checked before every step: may this person go on with this flow? (area, role, child)
     allowed: Callable[[BotContext, Answers], Awaitable[bool]]
+    # When set, saving deletes the flow's questions and answers from the chat and leaves this
+    # short receipt in place of the summary: the full record lives only in the database.
+    receipt: Callable[[BotContext, Answers], Awaitable[str]] | None = None
 
     def draft(self, context: BotContext) -> dict[str, Any]:
         return context.user_data.setdefault(self.name, {"answers": {}})  # type: ignore[union-attr]
@@ -94,21 +102,45 @@ class Form:
             return await self._confirm(update, context)
         return await self._ask(update, context, question)
 
+    def _note_message(self, context: BotContext, message: Message | None) -> None:
+        """Remembers a message of the flow (the person's or ours), to clear it afterwards."""
+        if message is not None and self.receipt is not None:
+            self.draft(context).setdefault("messages", []).append(message.message_id)
+
+    async def _send(
+        self, update: Update, context: BotContext, text: str, rows: list[list[tuple[str, str]]]
+    ) -> None:
+        self._note_message(context, update.message)
+        draft = self.draft(context)
+        draft["touched"] = context.services.now().isoformat()
+        chat = update.effective_chat
+        assert chat is not None
+        sent = await chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
+        self._note_message(context, sent)
+
+    def _rows(self, question: Question, options: list[tuple[str, str]], picked: list[str]):
+        if question.multi:
+            return [
+                [(("☑ " if value in picked else "☐ ") + label, f"{self.prefix}:t:{value}")]
+                for value, label in options
+            ]
+        return [[(label, f"{self.prefix}:a:{value}")] for value, label in options]
+
     async def _ask(
         self, update: Update, context: BotContext, question: Question, note: str = ""
     ) -> int:
         draft, t = self.draft(context), context.t
         draft["step"] = question.key
+        draft["picked"] = []
         rows: list[list[tuple[str, str]]] = []
         if question.choices is not None:
-            options = await question.choices(context, draft["answers"])
-            rows = [[(label, f"{self.prefix}:a:{value}")] for value, label in options]
+            rows = self._rows(question, await question.choices(context, draft["answers"]), [])
+        if question.multi:
+            rows.append([(t("form.done"), f"{self.prefix}:done")])
         if question.skippable:
             rows.append([(t("form.skip"), f"{self.prefix}:skip")])
         text = (f"{note}\n\n" if note else "") + t(question.ask, **_placeholders(draft["answers"]))
-        chat = update.effective_chat
-        assert chat is not None
-        await chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
+        await self._send(update, context, text, rows)
         return ASKING
 
     async def _confirm(self, update: Update, context: BotContext, note: str = "") -> int:
@@ -119,21 +151,29 @@ class Form:
             [(t("form.confirm"), f"{self.prefix}:ok")],
             [(t("form.edit"), f"{self.prefix}:edit"), (t("form.cancel"), f"{self.prefix}:no")],
         ]
-        chat = update.effective_chat
-        assert chat is not None
-        await chat.send_message(text, reply_markup=keyboard(rows))
+        await self._send(update, context, text, rows)
         return CONFIRMING
 
+    async def _lost(self, update: Update, context: BotContext) -> bool:
+        """The answers are gone (dropped as too old): say so, and leave the flow."""
+        if self.name in (context.user_data or {}):
+            return False
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await _tell(update, context.t("form.expired"))
+        return True
+
     async def reask(self, update: Update, context: BotContext, note: str) -> int:
+        if await self._lost(update, context):
+            return ConversationHandler.END
         step = self.draft(context).get("step")
         if step is None:
             return await self._confirm(update, context, note)
         return await self._ask(update, context, self.question(step), note)
 
     async def _still_allowed(self, update: Update, context: BotContext) -> bool:
-        if context.viewer is not None and await self.allowed(
-            context, self.draft(context)["answers"]
-        ):
+        answers = self.draft(context)["answers"]
+        if context.viewer is not None and await self.allowed(context, answers):
             return True
         self.forget(context)
         if update.callback_query is not None:
@@ -142,30 +182,53 @@ class Form:
             await _tell(update, context.t("guard.forbidden"))
         return False
 
+    async def _take(
+        self, update: Update, context: BotContext, question: Question, value: Any
+    ) -> int:
+        self.draft(context)["answers"][question.key] = value
+        return await self._advance(update, context)
+
     async def on_text(self, update: Update, context: BotContext) -> int:
+        if await self._lost(update, context):
+            return ConversationHandler.END
         draft = self.draft(context)
         step = draft.get("step")
         question = self.question(step) if step else None
         if question is None or question.parse is None:
-            note = context.t("common.use_buttons")
-            return await self.reask(update, context, note)
+            return await self.reask(update, context, context.t("common.use_buttons"))
         if not await self._still_allowed(update, context):
             return ConversationHandler.END
         assert update.effective_message is not None
+        self._note_message(context, update.effective_message)
         try:
             value = await question.parse(
                 update.effective_message.text or "", context, draft["answers"]
             )
         except Invalid as problem:
-            return await self._ask(
-                update, context, question, context.t(problem.key, **problem.params)
-            )
-        draft["answers"][question.key] = value
-        return await self._advance(update, context)
+            note = context.t(problem.key, **problem.params)
+            return await self._ask(update, context, question, note)
+        return await self._take(update, context, question, value)
+
+    async def on_voice(self, update: Update, context: BotContext) -> int:
+        if await self._lost(update, context):
+            return ConversationHandler.END
+        step = self.draft(context).get("step")
+        question = self.question(step) if step else None
+        message = update.effective_message
+        if question is None or not question.voice or message is None or message.voice is None:
+            typed = question is not None and question.parse is not None
+            note = context.t(mark("common.text_please") if typed else mark("common.use_buttons"))
+            return await self.reask(update, context, note)
+        if not await self._still_allowed(update, context):
+            return ConversationHandler.END
+        self._note_message(context, message)
+        return await self._take(update, context, question, {"voice": message.voice.file_id})
 
     async def on_button(self, update: Update, context: BotContext) -> int:
         query = update.callback_query
         assert query is not None and query.data is not None
+        if await self._lost(update, context):
+            return ConversationHandler.END
         draft = self.draft(context)
         action, _, value = query.data.removeprefix(f"{self.prefix}:").partition(":")
         step = draft.get("step")
@@ -174,14 +237,26 @@ class Form:
         if step is None:  # at the summary
             return await self._on_summary(update, context, action, value)
         question = self.question(step)
-        if action == "skip" and question.skippable:
-            answer: Any = None
-        elif action == "a" and question.choices is not None:
-            options = dict(await question.choices(context, draft["answers"]))
-            if value not in options:  # an old or forged button
-                await query.answer(context.t("common.stale_button"))
-                return await self._ask(update, context, question)
-            answer = value
+        options = await question.choices(context, draft["answers"]) if question.choices else []
+        labels = dict(options)
+        if action == "t" and question.multi and value in labels:  # toggle, same message
+            picked = draft.setdefault("picked", [])
+            if value in picked:
+                picked.remove(value)
+            else:
+                picked.append(value)
+            await query.answer()
+            rows = self._rows(question, options, picked)
+            rows.append([(context.t("form.done"), f"{self.prefix}:done")])
+            await query.edit_message_reply_markup(keyboard(rows))
+            return ASKING
+        if action == "done" and question.multi:
+            answer: Any = [v for v, _ in options if v in draft.get("picked", [])]
+            echo = "、".join(labels[v] for v in answer) or context.t("form.none")
+        elif action == "skip" and question.skippable:
+            answer, echo = None, context.t("form.skipped")
+        elif action == "a" and not question.multi and value in labels:
+            answer, echo = value, labels[value]
             if question.check is not None:
                 try:
                     await question.check(value, context, draft["answers"])
@@ -189,20 +264,14 @@ class Form:
                     await query.answer()
                     note = context.t(problem.key, **problem.params)
                     return await self._ask(update, context, question, note)
-        else:
+        else:  # an old or forged button
             await query.answer(context.t("common.stale_button"))
             return await self._ask(update, context, question)
         await query.answer()
-        label = (
-            dict(await question.choices(context, draft["answers"])).get(value, "")
-            if question.choices
-            else ""
-        )
         await query.edit_message_reply_markup(None)
-        if label and query.message is not None:
-            await query.message.chat.send_message(f"✔ {label}")
-        draft["answers"][question.key] = answer
-        return await self._advance(update, context)
+        if query.message is not None:
+            self._note_message(context, await query.message.chat.send_message(f"✔ {echo}"))
+        return await self._take(update, context, question, answer)
 
     async def _on_summary(
         self, update: Update, context: BotContext, action: str, value: str
@@ -214,6 +283,8 @@ class Form:
             await query.answer()
             await query.edit_message_reply_markup(None)
             reply = await self.save(update, context, draft["answers"])
+            if self.receipt is not None:
+                await self._clear(update, context, await self.receipt(context, draft["answers"]))
             self.forget(context)
             await _tell(update, reply)
             return ConversationHandler.END
@@ -243,6 +314,18 @@ class Form:
         await query.answer(t("common.stale_button"))
         return await self._confirm(update, context)
 
+    async def _clear(self, update: Update, context: BotContext, receipt: str) -> None:
+        """The summary becomes the receipt; the questions and answers leave the chat."""
+        query, chat = update.callback_query, update.effective_chat
+        assert query is not None and query.message is not None and chat is not None
+        await query.edit_message_text(receipt)
+        ids = [m for m in self.draft(context).get("messages", []) if m != query.message.message_id]
+        for start in range(0, len(ids), 100):
+            try:
+                await context.bot.delete_messages(chat.id, ids[start : start + 100])
+            except TelegramError:  # older than 48 hours, or already gone: nothing to clear
+                continue
+
     def handlers(self, entry_points: list[BaseHandler[Any, Any, Any]]) -> ConversationHandler:
         pattern = rf"^{self.prefix}:"
         return ConversationHandler(
@@ -251,6 +334,7 @@ class Form:
                 ASKING: [
                     CallbackQueryHandler(self.on_button, pattern=pattern),
                     MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text),
+                    MessageHandler(filters.VOICE, self.on_voice),
                     *anything_else(self.reask),
                 ],
                 CONFIRMING: [
@@ -260,6 +344,7 @@ class Form:
             },
             fallbacks=fallbacks(self.reask, self.forget),
             allow_reentry=True,
+            persistent=True,
             name=self.name,
         )
 

@@ -193,5 +193,6 @@ def build() -> ConversationHandler:
         },
         fallbacks=fallbacks(reask, _forget),
         allow_reentry=True,
+        persistent=True,
         name="invite",
     )

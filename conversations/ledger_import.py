@@ -131,5 +131,6 @@ def build() -> ConversationHandler:
         },
         fallbacks=fallbacks(reask, _forget),
         allow_reentry=True,
+        persistent=True,
         name="ledger_import",
     )

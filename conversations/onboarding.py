@@ -196,5 +196,6 @@ def build() -> ConversationHandler:
         },
         fallbacks=fallbacks(reask, _forget),
         allow_reentry=True,
+        persistent=True,
         name="onboarding",
     )

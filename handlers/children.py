@@ -11,13 +11,15 @@ from care.access import Detail, child_scope, detail_for, may_edit_children, may_
 from care.children import Category, Colour, LunarBirthday, age_on
 from care.idcard import mask_id
 from care.roles import Gender, Role
+from care.visits import Mode, RedFlag
 from handlers import labels
 from handlers.context import BotContext
 from handlers.guard import guarded
 from handlers.keyboards import keyboard, pager
 from locales import Translator
-from storage import audit
+from storage import audit, visits
 from storage import children as store
+from storage.models import Visit
 
 PAGE_SIZE = 10
 CATEGORIES = list(Category)
@@ -190,6 +192,7 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     async with context.services.sessions.begin() as session:
         allowed = await store.visible(session, child_scope(viewer), child_id)
         card = await store.card(session, child_id) if allowed else None
+        recent = await visits.history(session, child_id) if card is not None else []
         if card is not None:
             audit.record(
                 session, actor_id=viewer.person_id, action="child_view", subject=f"child:{child_id}"
@@ -203,7 +206,7 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     today = context.services.now().astimezone(context.services.settings.tz).date()
-    text = render_card(card, detail_for(viewer), t, today)
+    text = render_card(card, detail_for(viewer), t, today) + "\n" + render_visits(recent, t)
     buttons: list[list[tuple[str, str]]] = []
     if may_edit_children(viewer):
         buttons.append(
@@ -222,6 +225,19 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None
     )
+
+
+def render_visits(recent: list[tuple[Visit, str]], t: Translator) -> str:
+    if not recent:
+        return t("card.no_visits")
+    lines = [t("card.visits")]
+    for visit, visitor in recent:
+        line = f"📅 {t.date(visit.visited_on)} · {visitor} · {t(labels.MODE[Mode(visit.mode)])}"
+        flags = [RedFlag(f) for f in visit.red_flags.split(",") if f]
+        if flags:
+            line += " ⚠ " + "、".join(t(labels.RED_FLAG[f]) for f in flags)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def render_card(card: store.Card, detail: Detail, t: Translator, today: object) -> str:

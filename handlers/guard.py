@@ -47,6 +47,18 @@ async def identify(update: Update, context: BotContext) -> None:
         raise ApplicationHandlerStop
 
 
+PERSIST_GROUP = 100  # after every other handler of the update
+
+
+async def persist(update: Update, context: BotContext) -> None:
+    """Last: writes what the update changed in flows in progress (state and answers), so a
+    restart or a crash between updates loses nothing."""
+    application = context.application
+    await application.update_persistence()
+    assert application.persistence is not None
+    await application.persistence.flush()
+
+
 async def refuse(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)

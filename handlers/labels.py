@@ -6,6 +6,7 @@ from care.children import Category, Colour, Schooling
 from care.ledger import ProblemCode
 from care.pairing import Gap, Rule
 from care.roles import Gender, Role
+from care.visits import Care, DateProblem, Health, Mode, Mood, Parents, RedFlag, Safety, Study
 from locales import _ as mark
 from storage.invites import InviteState
 
@@ -84,4 +85,56 @@ GAP = {
     Gap.SIBLINGS_SPLIT: mark("gap.siblings_split"),
     Gap.GIRL_WITH_MAN: mark("gap.girl_with_man"),
     Gap.REVIEW_DUE: mark("gap.review_due"),
+}
+
+MODE = {
+    Mode.HOME: mark("mode.home"),
+    Mode.PHONE: mark("mode.phone"),
+    Mode.SCHOOL: mark("mode.school"),
+    Mode.OTHER: mark("mode.other"),
+}
+HEALTH = {
+    Health.GOOD: mark("health.good"),
+    Health.UNWELL: mark("health.unwell"),
+    Health.SERIOUS: mark("health.serious"),
+}
+MOOD = {
+    Mood.GOOD: mark("mood.good"),
+    Mood.LOW: mark("mood.low"),
+    Mood.WORRYING: mark("mood.worrying"),
+}
+STUDY = {
+    Study.NORMAL: mark("study.normal"),
+    Study.STRUGGLING: mark("study.struggling"),
+    Study.ABSENT: mark("study.absent"),
+    Study.DROPOUT_RISK: mark("study.dropout_risk"),
+    Study.NOT_AT_SCHOOL_AGE: mark("study.not_school_age"),
+}
+CARE = {
+    Care.GOOD: mark("care.good"),
+    Care.WEAK: mark("care.weak"),
+    Care.ALONE: mark("care.alone"),
+    Care.HARM: mark("care.harm"),
+}
+PARENTS = {
+    Parents.CONTACTED: mark("parents.contacted"),
+    Parents.NO_CONTACT: mark("parents.no_contact"),
+}
+SAFETY = {
+    Safety.DROWNING: mark("safety.drowning"),
+    Safety.TRAFFIC: mark("safety.traffic"),
+    Safety.FIRE_ELECTRICITY: mark("safety.fire_electricity"),
+    Safety.ONLINE: mark("safety.online"),
+    Safety.BULLYING: mark("safety.bullying"),
+    Safety.SEXUAL_ABUSE: mark("safety.sexual_abuse"),
+}
+RED_FLAG = {
+    RedFlag.LIVING_ALONE: mark("red_flag.living_alone"),
+    RedFlag.DROPOUT_RISK: mark("red_flag.dropout_risk"),
+    RedFlag.HARM_OR_NEGLECT: mark("red_flag.harm_or_neglect"),
+}
+DATE_PROBLEM = {
+    DateProblem.FUTURE: mark("checkin.date_future"),
+    DateProblem.BEFORE_PAIRING: mark("checkin.date_before_pairing"),
+    DateProblem.TOO_OLD: mark("checkin.date_too_old"),
 }

@@ -13,6 +13,8 @@ from locales import _ as mark
 # (command, description key); a role has its own commands and those of the roles below it.
 COMMANDS: dict[Role, list[tuple[str, str]]] = {
     Role.VOLUNTEER: [
+        ("checkin", mark("cmd.checkin")),
+        ("mychildren", mark("cmd.mychildren")),
         ("help", mark("cmd.help")),
         ("language", mark("cmd.language")),
         ("cancel", mark("cmd.cancel")),

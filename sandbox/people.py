@@ -28,6 +28,7 @@ class SimPerson:
         self.telegram, self.deliver = telegram, deliver
         self.user_id, self.first_name, self.language_code = user_id, first_name, language_code
         self.chat_id = chat_id if chat_id is not None else user_id
+        self.last_update: JSON = {}  # as delivered, to deliver it again (Telegram may)
 
     # -- what the person sees ----------------------------------------------------------------
 
@@ -66,8 +67,10 @@ class SimPerson:
         return {"id": self.chat_id, "type": "group", "title": "Village group"}
 
     def _message(self, **content: Any) -> JSON:
+        message_id = self.telegram.next_message_id()
+        self.telegram.from_people[self.chat_id][message_id] = content
         return {
-            "message_id": self.telegram.next_message_id(),
+            "message_id": message_id,
             "date": int(time.time()),
             "chat": self._chat(),
             "from": self._user(),
@@ -77,7 +80,8 @@ class SimPerson:
     async def _send(self, **update: Any) -> list[Sent]:
         """Delivers the update; returns the messages it made or edited in this chat."""
         before = {m.message_id: m.edits for m in self.inbox}
-        await self.deliver({"update_id": self.telegram.next_update_id(), **update})
+        self.last_update = {"update_id": self.telegram.next_update_id(), **update}
+        await self.deliver(self.last_update)
         return [m for m in self.inbox if before.get(m.message_id) != m.edits]
 
     async def send(self, text: str) -> list[Sent]:
@@ -103,6 +107,11 @@ class SimPerson:
     async def send_photo(self) -> list[Sent]:
         photo = [{"file_id": "photo1", "file_unique_id": "p1", "width": 90, "height": 90}]
         return await self._send(message=self._message(photo=photo))
+
+    async def send_voice(self, seconds: int = 5) -> list[Sent]:
+        voice = {"file_id": f"voice{self.telegram.next_message_id()}", "file_unique_id": "v",
+                 "duration": seconds}  # fmt: skip
+        return await self._send(message=self._message(voice=voice))
 
     async def send_location(self, latitude: float, longitude: float) -> list[Sent]:
         location = {"latitude": latitude, "longitude": longitude}

@@ -75,6 +75,8 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.updates: asyncio.Queue[JSON] = asyncio.Queue()
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
+        # what people sent, per chat (message id -> update content), until deleted
+        self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
         self._update_ids = itertools.count(1)
 
@@ -227,8 +229,13 @@ class FakeTelegram:
         return result
 
     async def _api_deleteMessage(self, p: JSON) -> bool:
-        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
-        self.chats[chat_id] = [m for m in self.chats[chat_id] if m.message_id != message_id]
+        return await self._api_deleteMessages({**p, "message_ids": [p["message_id"]]})
+
+    async def _api_deleteMessages(self, p: JSON) -> bool:
+        chat_id, ids = int(p["chat_id"]), {int(i) for i in p["message_ids"]}
+        self.chats[chat_id] = [m for m in self.chats[chat_id] if m.message_id not in ids]
+        for message_id in ids:
+            self.from_people[chat_id].pop(message_id, None)
         return True
 
     async def _api_answerCallbackQuery(self, _p: JSON) -> bool:

@@ -20,7 +20,7 @@ def in_area(path: str) -> ColumnElement[bool]:
     return or_(col(Area.path) == path, col(Area.path).startswith(path + "/", autoescape=True))
 
 
-def _scope_clause(scope: ChildScope) -> ColumnElement[bool]:
+def scope_clause(scope: ChildScope) -> ColumnElement[bool]:
     if scope.volunteer_id is not None:
         return exists().where(
             col(Pairing.child_id) == col(Child.id),
@@ -53,7 +53,7 @@ class ChildFilter:
 
 
 def _listing(scope: ChildScope, where: ChildFilter) -> list[ColumnElement[bool]]:
-    clauses = [col(Child.active).is_(True), _scope_clause(scope)]
+    clauses = [col(Child.active).is_(True), scope_clause(scope)]
     if where.village_id is not None:
         clauses.append(col(Child.area_id) == where.village_id)
     if where.category is not None:
@@ -92,7 +92,7 @@ async def visible(session: AsyncSession, scope: ChildScope, child_id: int) -> bo
     query = (
         select(Child.id)
         .join(Area, col(Area.id) == Child.area_id)
-        .where(col(Child.id) == child_id, _scope_clause(scope))
+        .where(col(Child.id) == child_id, scope_clause(scope))
     )
     return (await session.exec(query)).first() is not None
 

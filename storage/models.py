@@ -135,3 +135,49 @@ class Pairing(SQLModel, table=True):
     override_reason: str = Field(default="", max_length=500)
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ConversationState(SQLModel, table=True):
+    """Where each person is in each flow (python-telegram-bot's conversation states)."""
+
+    __tablename__ = "conversation_state"
+
+    name: str = Field(primary_key=True, max_length=40)
+    key: str = Field(primary_key=True, max_length=60)  # JSON of (chat id, user id)
+    state: int
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class UserState(SQLModel, table=True):
+    """A person's per-user data: the answers of flows in progress (JSON)."""
+
+    __tablename__ = "user_state"
+
+    user_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    data: str
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Visit(SQLModel, table=True):
+    """A visit check-in (走访). `draft_key` makes saving idempotent."""
+
+    __table_args__ = (Index("ix_visit_child_day", "child_id", "visited_on"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id")
+    person_id: int = Field(foreign_key="person.id", index=True)
+    visited_on: date
+    mode: str = Field(max_length=16)
+    health: str = Field(max_length=16)
+    mood: str = Field(max_length=16)
+    study: str = Field(max_length=16)
+    care: str = Field(max_length=16)
+    parents: str = Field(max_length=16)
+    notes: str = Field(default="{}", max_length=4000)  # JSON: follow-up details by question
+    safety: str = Field(default="", max_length=200)  # topics, comma-separated
+    wishes: str = Field(default="", max_length=1000)
+    problems: str = Field(default="", max_length=2000)
+    problems_voice: str | None = Field(default=None, max_length=200)  # Telegram file id
+    red_flags: str = Field(default="", max_length=200)  # comma-separated
+    draft_key: str = Field(max_length=40, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())

@@ -24,6 +24,8 @@ COMMANDS: dict[str, Role | None] = {
     "invite": Role.SUPERVISOR,
     "people": Role.SUPERVISOR,
     "child": Role.VOLUNTEER,
+    "checkin": Role.VOLUNTEER,
+    "mychildren": Role.VOLUNTEER,
     "children": Role.DIRECTOR,
     "addchild": Role.DIRECTOR,
     "export": Role.SUPERVISOR,

@@ -49,7 +49,14 @@ async def test_register_with_invite_in_chinese(box: Sandbox) -> None:
         "female",
         "zh_CN",
     )
-    assert box.telegram.chat_commands(502) == ["help", "language", "cancel", "child"]
+    assert box.telegram.chat_commands(502) == [
+        "checkin",
+        "mychildren",
+        "help",
+        "language",
+        "cancel",
+        "child",
+    ]
     async with box.services.sessions() as session:
         invite = (await session.exec(select(Invite))).one()
         actions = [a.action for a in await session.exec(select(AuditLog))]

@@ -67,7 +67,14 @@ async def test_run_registers_a_person_through_a_local_bot_api(tmp_path: Path) ->
             await eventually(lambda: "性别" in person.last.text)
             await person.press("女")
             await eventually(lambda: "注册完成" in person.last.text)
-            assert telegram.chat_commands(9001) == ["help", "language", "cancel", "child"]
+            assert telegram.chat_commands(9001) == [
+                "checkin",
+                "mychildren",
+                "help",
+                "language",
+                "cancel",
+                "child",
+            ]
             assert [c.method for c in telegram.calls[:1]] == ["getMe"]
             assert not telegram.unknown
         finally:

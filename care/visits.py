@@ -1,0 +1,127 @@
+"""Visits (走访): the check-in's answers, which of them are red flags, and when the next visit
+is due. One definition of "due" and "overdue", used everywhere."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+from enum import StrEnum
+
+from care.children import Colour
+
+MAX_DAYS_BACK = 60  # a visit is recorded within two months
+YEARLY_MINIMUM = 6  # 每年走访不少于6次
+
+
+class Mode(StrEnum):
+    HOME = "home"
+    PHONE = "phone"  # phone or video
+    SCHOOL = "school"
+    OTHER = "other"
+
+
+class Health(StrEnum):
+    GOOD = "good"
+    UNWELL = "unwell"
+    SERIOUS = "serious"  # serious illness or injury
+
+
+class Mood(StrEnum):
+    GOOD = "good"
+    LOW = "low"
+    WORRYING = "worrying"
+
+
+class Study(StrEnum):
+    NORMAL = "normal"
+    STRUGGLING = "struggling"
+    ABSENT = "absent"  # often absent
+    DROPOUT_RISK = "dropout_risk"
+    NOT_AT_SCHOOL_AGE = "not_school_age"
+
+
+class Care(StrEnum):
+    GOOD = "good"
+    WEAK = "weak"  # care is not enough
+    ALONE = "alone"  # the child is living alone
+    HARM = "harm"  # signs of harm or neglect
+
+
+class Parents(StrEnum):
+    CONTACTED = "contacted"  # contact with the parents this month
+    NO_CONTACT = "no_contact"
+
+
+class Safety(StrEnum):
+    DROWNING = "drowning"
+    TRAFFIC = "traffic"
+    FIRE_ELECTRICITY = "fire_electricity"
+    ONLINE = "online"
+    BULLYING = "bullying"
+    SEXUAL_ABUSE = "sexual_abuse"
+
+
+class RedFlag(StrEnum):
+    """Answers that lead straight into a hazard report."""
+
+    LIVING_ALONE = "living_alone"
+    DROPOUT_RISK = "dropout_risk"
+    HARM_OR_NEGLECT = "harm_or_neglect"
+
+
+# The answers that need no follow-up question; any other asks one short question for details.
+FINE: Mapping[str, frozenset[str]] = {
+    "health": frozenset({Health.GOOD}),
+    "mood": frozenset({Mood.GOOD}),
+    "study": frozenset({Study.NORMAL, Study.NOT_AT_SCHOOL_AGE}),
+    "care": frozenset({Care.GOOD}),
+    "parents": frozenset({Parents.CONTACTED}),
+}
+
+
+def needs_details(question: str, answer: str | None) -> bool:
+    return answer is not None and answer not in FINE[question]
+
+
+def red_flags(study: str, care: str) -> list[RedFlag]:
+    flags = []
+    if care == Care.ALONE:
+        flags.append(RedFlag.LIVING_ALONE)
+    if study == Study.DROPOUT_RISK:
+        flags.append(RedFlag.DROPOUT_RISK)
+    if care == Care.HARM:
+        flags.append(RedFlag.HARM_OR_NEGLECT)
+    return flags
+
+
+class DateProblem(StrEnum):
+    FUTURE = "future"
+    BEFORE_PAIRING = "before_pairing"
+    TOO_OLD = "too_old"
+
+
+def date_problem(day: date, *, today: date, since: date | None) -> DateProblem | None:
+    """A visit date is not in the future, not before the pairing began, at most 60 days back."""
+    if day > today:
+        return DateProblem.FUTURE
+    if since is not None and day < since:
+        return DateProblem.BEFORE_PAIRING
+    if day < today - timedelta(days=MAX_DAYS_BACK):
+        return DateProblem.TOO_OLD
+    return None
+
+
+def next_due(
+    colour: Colour,
+    *,
+    last_visit: date | None,
+    since: date,
+    intervals: Mapping[Colour, int] | None = None,
+) -> date:
+    """The last visit plus the colour's interval; never visited: from the pairing's start."""
+    return (last_visit or since) + timedelta(days=colour.visit_interval_days(intervals))
+
+
+def days_overdue(due: date, today: date) -> int:
+    """Days past the due date (0 when not overdue), counted in the configured time zone."""
+    return max(0, (today - due).days)

@@ -1,0 +1,315 @@
+"""`/checkin`: after a visit, a volunteer (or director) records it in about a minute, mostly by
+tapping. The answers are kept as they come (storage.persistence), so a check-in half done
+continues after a restart; saving is idempotent; afterwards the questions and answers leave
+the chat and only a short receipt stays."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import date, timedelta
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from care.access import child_scope
+from care.children import Colour, given_name
+from care.roles import Role
+from care.visits import (
+    Care,
+    Health,
+    Mode,
+    Mood,
+    Parents,
+    Safety,
+    Study,
+    date_problem,
+    days_overdue,
+    needs_details,
+    next_due,
+    red_flags,
+)
+from conversations.form import Answers, Form, Invalid, Question
+from handlers import labels
+from handlers.context import BotContext
+from handlers.guard import guarded
+from locales import _ as mark
+from storage import visits
+
+DETAILS_LIMIT = 300
+NOTES = ("health", "mood", "study", "care", "parents")
+
+
+def today_of(context: BotContext) -> date:
+    return context.services.now().astimezone(context.services.settings.tz).date()
+
+
+async def children_of(
+    context: BotContext, child_id: int | None = None
+) -> list[visits.VisitedChild]:
+    assert context.viewer is not None
+    today = today_of(context)
+    async with context.services.sessions() as session:
+        return await visits.children_to_visit(
+            session, child_scope(context.viewer), year_start=date(today.year, 1, 1),
+            child_id=child_id,
+        )  # fmt: skip
+
+
+def due_of(child: visits.VisitedChild) -> date:
+    return next_due(Colour(child.colour), last_visit=child.last_visit, since=child.since)
+
+
+def overdue_first(children: list[visits.VisitedChild], today: date) -> list[visits.VisitedChild]:
+    return sorted(children, key=lambda c: (-days_overdue(due_of(c), today), due_of(c), c.name))
+
+
+async def may_check_in(context: BotContext, answers: Answers) -> bool:
+    """Only a child this person may visit: paired (volunteers) or of their area."""
+    if context.viewer is None:
+        return False
+    if "child" not in answers:
+        return True
+    return bool(await children_of(context, int(answers["child"])))
+
+
+async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    t, today = context.t, today_of(context)
+    options = []
+    for child in overdue_first(await children_of(context), today):
+        late = days_overdue(due_of(child), today)
+        text = t("checkin.child_overdue", name=child.name, days=late) if late else child.name
+        options.append((str(child.id), text))
+    return options
+
+
+def _options(context: BotContext, enum: type, names: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+    return [(member.value, context.t(names[member])) for member in enum]
+
+
+async def _days(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+    t = context.t
+    return [("today", t("checkin.today")), ("yesterday", t("checkin.yesterday")),
+            ("other", t("checkin.other_day"))]  # fmt: skip
+
+
+async def _check_day(day: date, context: BotContext, answers: Answers) -> str:
+    [child] = await children_of(context, int(answers["child"]))
+    problem = date_problem(day, today=today_of(context), since=child.since)
+    if problem is not None:
+        raise Invalid(labels.DATE_PROBLEM[problem], since=context.t.date(child.since))
+    return day.isoformat()
+
+
+async def _check_quick_day(value: str, context: BotContext, answers: Answers) -> None:
+    if value != "other":
+        offset = 0 if value == "today" else 1
+        await _check_day(today_of(context) - timedelta(days=offset), context, answers)
+
+
+_DAY = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+async def _other_day(text: str, context: BotContext, answers: Answers) -> str:
+    match = _DAY.fullmatch(text.strip())
+    today = today_of(context)
+    try:
+        assert match is not None
+        day = date(int(match[1] or today.year), int(match[2]), int(match[3]))
+    except (AssertionError, ValueError):
+        raise Invalid(mark("checkin.bad_date")) from None
+    if day > today and not match[1]:  # "12-30" typed in January means last December
+        day = day.replace(year=day.year - 1)
+    return await _check_day(day, context, answers)
+
+
+def _details(text: str) -> str:
+    value = " ".join(text.split())
+    if not 0 < len(value) <= DETAILS_LIMIT:
+        raise Invalid(mark("checkin.details_length"), limit=DETAILS_LIMIT)
+    return value
+
+
+async def _parse_details(text: str, _context: BotContext, _answers: Answers) -> str:
+    return _details(text)
+
+
+async def _parse_long(text: str, _context: BotContext, _answers: Answers) -> str:
+    value = text.strip()
+    if not 0 < len(value) <= 1000:
+        raise Invalid(mark("checkin.details_length"), limit=1000)
+    return value
+
+
+def _choices(enum: type, names: dict):  # type: ignore[no-untyped-def, type-arg]
+    async def choices(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
+        return _options(context, enum, names)
+
+    return choices
+
+
+def _follow_up(key: str, ask: str, label: str) -> Question:
+    return Question(
+        f"{key}_note", ask, label, parse=_parse_details, skippable=True,
+        applies=lambda a: needs_details(key, a.get(key)),
+    )  # fmt: skip
+
+
+QUESTIONS = [
+    Question("child", mark("checkin.ask_child"), mark("checkin.ask_child.short"),
+             choices=_children),
+    Question("day", mark("checkin.ask_day"), mark("checkin.ask_day.short"), choices=_days,
+             check=_check_quick_day),
+    Question("day_other", mark("checkin.ask_other_day"), mark("checkin.ask_day.short"),
+             parse=_other_day, applies=lambda a: a.get("day") == "other"),
+    Question("mode", mark("checkin.ask_mode"), mark("checkin.ask_mode.short"),
+             choices=_choices(Mode, labels.MODE)),
+    Question("health", mark("checkin.ask_health"), mark("checkin.ask_health.short"),
+             choices=_choices(Health, labels.HEALTH)),
+    _follow_up("health", mark("checkin.ask_health_note"), mark("checkin.ask_health_note.short")),
+    Question("mood", mark("checkin.ask_mood"), mark("checkin.ask_mood.short"),
+             choices=_choices(Mood, labels.MOOD)),
+    _follow_up("mood", mark("checkin.ask_mood_note"), mark("checkin.ask_mood_note.short")),
+    Question("study", mark("checkin.ask_study"), mark("checkin.ask_study.short"),
+             choices=_choices(Study, labels.STUDY)),
+    _follow_up("study", mark("checkin.ask_study_note"), mark("checkin.ask_study_note.short")),
+    Question("care", mark("checkin.ask_care"), mark("checkin.ask_care.short"),
+             choices=_choices(Care, labels.CARE)),
+    _follow_up("care", mark("checkin.ask_care_note"), mark("checkin.ask_care_note.short")),
+    Question("parents", mark("checkin.ask_parents"), mark("checkin.ask_parents.short"),
+             choices=_choices(Parents, labels.PARENTS)),
+    _follow_up("parents", mark("checkin.ask_parents_note"),
+               mark("checkin.ask_parents_note.short")),
+    Question("safety", mark("checkin.ask_safety"), mark("checkin.ask_safety.short"),
+             choices=_choices(Safety, labels.SAFETY), multi=True),
+    Question("wishes", mark("checkin.ask_wishes"), mark("checkin.ask_wishes.short"),
+             parse=_parse_long, skippable=True),
+    Question("problems", mark("checkin.ask_problems"), mark("checkin.ask_problems.short"),
+             parse=_parse_long, voice=True, skippable=True),
+]  # fmt: skip
+
+
+def visit_day(answers: Answers, today: date) -> date:
+    if answers["day"] == "other":
+        return date.fromisoformat(answers["day_other"])
+    return today - timedelta(days=0 if answers["day"] == "today" else 1)
+
+
+async def _child(context: BotContext, answers: Answers) -> visits.VisitedChild:
+    [child] = await children_of(context, int(answers["child"]))
+    return child
+
+
+async def _summary(context: BotContext, answers: Answers) -> str:
+    t, child = context.t, await _child(context, answers)
+    lines = [t("checkin.summary_title", name=child.name,
+               day=t.date(visit_day(answers, today_of(context))),
+               mode=t(labels.MODE[Mode(answers["mode"])]))]  # fmt: skip
+    for key, enum, names in (
+        ("health", Health, labels.HEALTH), ("mood", Mood, labels.MOOD),
+        ("study", Study, labels.STUDY), ("care", Care, labels.CARE),
+        ("parents", Parents, labels.PARENTS),
+    ):  # fmt: skip
+        line = f"• {t(names[enum(answers[key])])}"
+        if answers.get(f"{key}_note"):
+            line += f"：{answers[f'{key}_note']}"
+        lines.append(line)
+    topics = "、".join(t(labels.SAFETY[Safety(s)]) for s in answers["safety"]) or t("form.none")
+    lines.append(t("checkin.summary_safety", topics=topics))
+    if answers.get("wishes"):
+        lines.append(t("checkin.summary_wishes", wishes=answers["wishes"]))
+    problems = answers.get("problems")
+    if isinstance(problems, dict):
+        lines.append(t("checkin.summary_voice"))
+    elif problems:
+        lines.append(t("checkin.summary_problems", problems=problems))
+    flags = red_flags(answers["study"], answers["care"])
+    if flags:
+        names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
+        lines.append("\n" + t("checkin.summary_red_flags", flags=names))
+    return "\n".join(lines)
+
+
+async def _save(update: Update, context: BotContext, answers: Answers) -> str:
+    viewer, t = context.viewer, context.t
+    assert viewer is not None
+    today = today_of(context)
+    child = await _child(context, answers)
+    day = visit_day(answers, today)
+    flags = red_flags(answers["study"], answers["care"])
+    problems = answers.get("problems")
+    notes = {k: answers[f"{k}_note"] for k in NOTES if answers.get(f"{k}_note")}
+    values = {
+        "child_id": child.id, "person_id": viewer.person_id, "visited_on": day,
+        "mode": answers["mode"], "health": answers["health"], "mood": answers["mood"],
+        "study": answers["study"], "care": answers["care"], "parents": answers["parents"],
+        "notes": json.dumps(notes, ensure_ascii=False), "safety": ",".join(answers["safety"]),
+        "wishes": answers.get("wishes") or "",
+        "problems": problems if isinstance(problems, str) else "",
+        "problems_voice": problems["voice"] if isinstance(problems, dict) else None,
+        "red_flags": ",".join(flags), "draft_key": answers["key"],
+    }  # fmt: skip
+    async with context.services.sessions.begin() as session:
+        await visits.save(session, values)
+    last = max(day, child.last_visit) if child.last_visit else day
+    due = next_due(Colour(child.colour), last_visit=last, since=child.since)
+    lines = [t("checkin.saved", name=child.name, due=t.date(due))]
+    if flags:
+        names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
+        lines.append(t("checkin.red_flags_kept", flags=names))
+    return "\n\n".join(lines)
+
+
+async def _receipt(context: BotContext, answers: Answers) -> str:
+    child = await _child(context, answers)
+    day = visit_day(answers, today_of(context))
+    return context.t("checkin.receipt", name=given_name(child.name), day=context.t.date(day))
+
+
+FORM = Form(
+    name="checkin",
+    prefix="ci",
+    questions=QUESTIONS,
+    summary=_summary,
+    save=_save,
+    allowed=may_check_in,
+    receipt=_receipt,
+)
+
+
+async def begin(update: Update, context: BotContext, child_id: int | None = None) -> int:
+    """Starts a check-in (for one child when given, or when the person has only one)."""
+    children = await children_of(context, child_id)
+    if not children:
+        assert update.effective_chat is not None
+        key = mark("checkin.no_children") if child_id is None else mark("child.forbidden")
+        await update.effective_chat.send_message(context.t(key))
+        return ConversationHandler.END
+    answers: Answers = {"key": uuid.uuid4().hex}
+    if len(children) == 1:
+        answers["child"] = str(children[0].id)
+    return await FORM.start(update, context, answers)
+
+
+@guarded(Role.VOLUNTEER)
+async def command(update: Update, context: BotContext) -> int:
+    return await begin(update, context)
+
+
+@guarded(Role.VOLUNTEER)
+async def for_child(update: Update, context: BotContext) -> int:
+    """`cin:<child id>`: "check in now" from /mychildren, a card or a reminder."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    value = query.data.removeprefix("cin:")
+    await query.answer()
+    if not value.isdigit():
+        return ConversationHandler.END
+    return await begin(update, context, int(value))
+
+
+def build() -> ConversationHandler:
+    return FORM.handlers(
+        [CommandHandler("checkin", command), CallbackQueryHandler(for_child, pattern=r"^cin:")]
+    )

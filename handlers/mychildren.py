@@ -1,0 +1,44 @@
+"""`/mychildren`: one's children with their last visit and when the next one is due, overdue
+first; a button starts a check-in for each."""
+
+from __future__ import annotations
+
+from telegram import Update
+
+from care.roles import Role
+from care.visits import YEARLY_MINIMUM, days_overdue
+from conversations.checkin import children_of, due_of, overdue_first, today_of
+from handlers.context import BotContext
+from handlers.guard import guarded
+from handlers.keyboards import keyboard
+from locales import _ as mark
+
+MESSAGE_LIMIT = 3800
+BUTTONS = 20
+
+
+@guarded(Role.VOLUNTEER)
+async def my_children(update: Update, context: BotContext) -> None:
+    t, chat = context.t, update.effective_chat
+    assert chat is not None
+    today = today_of(context)
+    children = overdue_first(await children_of(context), today)
+    if not children:
+        await chat.send_message(t("checkin.no_children"))
+        return
+    lines = [t("mychildren.title", count=len(children))]
+    for child in children:
+        due = due_of(child)
+        late = days_overdue(due, today)
+        last = t.date(child.last_visit) if child.last_visit else t("mychildren.never")
+        key = mark("mychildren.line_overdue") if late else mark("mychildren.line")
+        lines.append(
+            t(key, name=child.name, last=last, due=t.date(due), days=late,
+              count=child.visits_this_year, minimum=YEARLY_MINIMUM)
+        )  # fmt: skip
+    rows = [[(t("mychildren.check_in", name=c.name), f"cin:{c.id}")] for c in children[:BUTTONS]]
+    text = "\n".join(lines)
+    chunks = [text[i : i + MESSAGE_LIMIT] for i in range(0, len(text), MESSAGE_LIMIT)]
+    for chunk in chunks[:-1]:
+        await chat.send_message(chunk)
+    await chat.send_message(chunks[-1], reply_markup=keyboard(rows))
