@@ -42,6 +42,7 @@ from handlers.errors import on_error
 from handlers.guard import PERSIST_GROUP, identify, persist
 from handlers.ledger_report import summary
 from handlers.menus import set_default_menu
+from handlers.processor import PerChatProcessor
 from locales import Translator
 from settings import Settings, SettingsError, load_settings
 from storage import areas, invites, migrate
@@ -61,6 +62,10 @@ class NotMigrated(RuntimeError):
     """The database schema is older than the code (run `python bot.py migrate`)."""
 
 
+def build_update_processor() -> PerChatProcessor:
+    return PerChatProcessor(max_concurrent_updates=64)
+
+
 def build_application(
     settings: Settings, *, request: BaseRequest | None = None, services: Services | None = None
 ) -> Application:
@@ -72,7 +77,7 @@ def build_application(
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext))
-        .concurrent_updates(False)  # conversations need one update of a chat at a time
+        .concurrent_updates(build_update_processor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -35,6 +35,7 @@ from handlers import labels
 from handlers.context import BotContext
 from handlers.guard import guarded
 from locales import _ as mark
+from storage import children as store
 from storage import visits
 
 DETAILS_LIMIT = 300
@@ -71,7 +72,8 @@ async def may_check_in(context: BotContext, answers: Answers) -> bool:
         return False
     if "child" not in answers:
         return True
-    return bool(await children_of(context, int(answers["child"])))
+    async with context.services.sessions() as session:
+        return await store.visible(session, child_scope(context.viewer), int(answers["child"]))
 
 
 async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
@@ -94,11 +96,25 @@ async def _days(context: BotContext, _answers: Answers) -> list[tuple[str, str]]
             ("other", t("checkin.other_day"))]  # fmt: skip
 
 
+def facts(child: visits.VisitedChild) -> dict[str, str | None]:
+    """What the steps need of the child, kept with the answers (read once, not every step)."""
+    last = child.last_visit.isoformat() if child.last_visit else None
+    return {"name": child.name, "since": child.since.isoformat(), "colour": child.colour,
+            "last": last}  # fmt: skip
+
+
+async def _chose_child(value: str, context: BotContext, answers: Answers) -> None:
+    found = await children_of(context, int(value))
+    if not found:
+        raise Invalid(mark("child.forbidden"))
+    answers["facts"] = facts(found[0])
+
+
 async def _check_day(day: date, context: BotContext, answers: Answers) -> str:
-    [child] = await children_of(context, int(answers["child"]))
-    problem = date_problem(day, today=today_of(context), since=child.since)
+    since = date.fromisoformat(answers["facts"]["since"])
+    problem = date_problem(day, today=today_of(context), since=since)
     if problem is not None:
-        raise Invalid(labels.DATE_PROBLEM[problem], since=context.t.date(child.since))
+        raise Invalid(labels.DATE_PROBLEM[problem], since=context.t.date(since))
     return day.isoformat()
 
 
@@ -158,7 +174,7 @@ def _follow_up(key: str, ask: str, label: str) -> Question:
 
 QUESTIONS = [
     Question("child", mark("checkin.ask_child"), mark("checkin.ask_child.short"),
-             choices=_children),
+             choices=_children, check=_chose_child),
     Question("day", mark("checkin.ask_day"), mark("checkin.ask_day.short"), choices=_days,
              check=_check_quick_day),
     Question("day_other", mark("checkin.ask_other_day"), mark("checkin.ask_day.short"),
@@ -196,14 +212,9 @@ def visit_day(answers: Answers, today: date) -> date:
     return today - timedelta(days=0 if answers["day"] == "today" else 1)
 
 
-async def _child(context: BotContext, answers: Answers) -> visits.VisitedChild:
-    [child] = await children_of(context, int(answers["child"]))
-    return child
-
-
 async def _summary(context: BotContext, answers: Answers) -> str:
-    t, child = context.t, await _child(context, answers)
-    lines = [t("checkin.summary_title", name=child.name,
+    t = context.t
+    lines = [t("checkin.summary_title", name=answers["facts"]["name"],
                day=t.date(visit_day(answers, today_of(context))),
                mode=t(labels.MODE[Mode(answers["mode"])]))]  # fmt: skip
     for key, enum, names in (
@@ -235,13 +246,13 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
     viewer, t = context.viewer, context.t
     assert viewer is not None
     today = today_of(context)
-    child = await _child(context, answers)
+    child = answers["facts"]
     day = visit_day(answers, today)
     flags = red_flags(answers["study"], answers["care"])
     problems = answers.get("problems")
     notes = {k: answers[f"{k}_note"] for k in NOTES if answers.get(f"{k}_note")}
     values = {
-        "child_id": child.id, "person_id": viewer.person_id, "visited_on": day,
+        "child_id": int(answers["child"]), "person_id": viewer.person_id, "visited_on": day,
         "mode": answers["mode"], "health": answers["health"], "mood": answers["mood"],
         "study": answers["study"], "care": answers["care"], "parents": answers["parents"],
         "notes": json.dumps(notes, ensure_ascii=False), "safety": ",".join(answers["safety"]),
@@ -252,9 +263,10 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
     }  # fmt: skip
     async with context.services.sessions.begin() as session:
         await visits.save(session, values)
-    last = max(day, child.last_visit) if child.last_visit else day
-    due = next_due(Colour(child.colour), last_visit=last, since=child.since)
-    lines = [t("checkin.saved", name=child.name, due=t.date(due))]
+    last = max(day, date.fromisoformat(child["last"])) if child["last"] else day
+    since = date.fromisoformat(child["since"])
+    due = next_due(Colour(child["colour"]), last_visit=last, since=since)
+    lines = [t("checkin.saved", name=child["name"], due=t.date(due))]
     if flags:
         names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
         lines.append(t("checkin.red_flags_kept", flags=names))
@@ -262,9 +274,9 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
 
 
 async def _receipt(context: BotContext, answers: Answers) -> str:
-    child = await _child(context, answers)
     day = visit_day(answers, today_of(context))
-    return context.t("checkin.receipt", name=given_name(child.name), day=context.t.date(day))
+    name = given_name(answers["facts"]["name"])
+    return context.t("checkin.receipt", name=name, day=context.t.date(day))
 
 
 FORM = Form(
@@ -288,8 +300,8 @@ async def begin(update: Update, context: BotContext, child_id: int | None = None
         return ConversationHandler.END
     answers: Answers = {"key": uuid.uuid4().hex}
     if len(children) == 1:
-        answers["child"] = str(children[0].id)
-    return await FORM.start(update, context, answers)
+        answers.update(child=str(children[0].id), facts=facts(children[0]))
+    return await FORM.start(update, context, answers, checked=True)
 
 
 @guarded(Role.VOLUNTEER)

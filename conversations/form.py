@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -62,7 +62,9 @@ class Form:
     questions: Sequence[Question]
     summary: Callable[[BotContext, Answers], Awaitable[str]]
     save: Callable[[Update, BotContext, Answers], Awaitable[str]]  # returns the reply text
-    # Checked before every step: may this person go on with this flow? (area, role, child)
+    # May this person do this flow (area, role, child)? Checked against the database when the
+    # flow starts and again when it saves; the steps between only change the draft, and the
+    # guard has checked on each of them that the person is still registered and active.
     allowed: Callable[[BotContext, Answers], Awaitable[bool]]
     # When set, saving deletes the flow's questions and answers from the chat and leaves this
     # short receipt in place of the summary: the full record lives only in the database.
@@ -84,23 +86,26 @@ class Form:
 
     # -- the flow ------------------------------------------------------------------------
 
-    async def start(self, update: Update, context: BotContext, answers: Answers) -> int:
-        """Begins the flow with some answers already given (e.g. the child of a card)."""
+    async def start(
+        self, update: Update, context: BotContext, answers: Answers, *, checked: bool = False
+    ) -> int:
+        """Begins the flow with some answers already given (e.g. the child of a card);
+        `checked`: the caller found those answers in the person's own scope already."""
         if await busy_elsewhere(update, context, self.name):
             return ConversationHandler.END
         self.forget(context)
         self.draft(context)["answers"] = dict(answers)
-        if not await self._still_allowed(update, context):
+        if not await self._still_allowed(update, context, full=not checked):
             return ConversationHandler.END
         return await self._advance(update, context)
 
-    async def _advance(self, update: Update, context: BotContext) -> int:
+    async def _advance(self, update: Update, context: BotContext, note: str = "") -> int:
         """The next unanswered question (after an edit: any that the edit emptied), else the
-        summary."""
+        summary; `note` (the answer just given) is shown above it."""
         question = self.next_question(self.draft(context)["answers"])
         if question is None:
-            return await self._confirm(update, context)
-        return await self._ask(update, context, question)
+            return await self._confirm(update, context, note)
+        return await self._ask(update, context, question, note)
 
     def _note_message(self, context: BotContext, message: Message | None) -> None:
         """Remembers a message of the flow (the person's or ours), to clear it afterwards."""
@@ -110,12 +115,26 @@ class Form:
     async def _send(
         self, update: Update, context: BotContext, text: str, rows: list[list[tuple[str, str]]]
     ) -> None:
+        """Shows the next question. Answered by a button of the flow's current message, it
+        replaces that message (one edit, and the chat does not fill with answered questions);
+        after typed input or anything else it comes as a new message below."""
         self._note_message(context, update.message)
         draft = self.draft(context)
         draft["touched"] = context.services.now().isoformat()
+        markup = keyboard(rows) if rows else None
+        query = update.callback_query
+        message = query.message if query is not None else None
+        if query is not None and message is not None and message.message_id == draft.get("current"):
+            try:
+                await query.edit_message_text(text, reply_markup=markup)
+            except BadRequest as error:  # asked again as it stands: nothing to change
+                if "not modified" not in error.message:
+                    raise
+            return
         chat = update.effective_chat
         assert chat is not None
-        sent = await chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
+        sent = await chat.send_message(text, reply_markup=markup)
+        draft["current"] = sent.message_id
         self._note_message(context, sent)
 
     def _rows(self, question: Question, options: list[tuple[str, str]], picked: list[str]):
@@ -171,9 +190,9 @@ class Form:
             return await self._confirm(update, context, note)
         return await self._ask(update, context, self.question(step), note)
 
-    async def _still_allowed(self, update: Update, context: BotContext) -> bool:
+    async def _still_allowed(self, update: Update, context: BotContext, *, full: bool) -> bool:
         answers = self.draft(context)["answers"]
-        if context.viewer is not None and await self.allowed(context, answers):
+        if context.viewer is not None and (not full or await self.allowed(context, answers)):
             return True
         self.forget(context)
         if update.callback_query is not None:
@@ -183,10 +202,10 @@ class Form:
         return False
 
     async def _take(
-        self, update: Update, context: BotContext, question: Question, value: Any
+        self, update: Update, context: BotContext, question: Question, value: Any, note: str = ""
     ) -> int:
         self.draft(context)["answers"][question.key] = value
-        return await self._advance(update, context)
+        return await self._advance(update, context, note)
 
     async def on_text(self, update: Update, context: BotContext) -> int:
         if await self._lost(update, context):
@@ -196,7 +215,7 @@ class Form:
         question = self.question(step) if step else None
         if question is None or question.parse is None:
             return await self.reask(update, context, context.t("common.use_buttons"))
-        if not await self._still_allowed(update, context):
+        if not await self._still_allowed(update, context, full=False):
             return ConversationHandler.END
         assert update.effective_message is not None
         self._note_message(context, update.effective_message)
@@ -219,7 +238,7 @@ class Form:
             typed = question is not None and question.parse is not None
             note = context.t(mark("common.text_please") if typed else mark("common.use_buttons"))
             return await self.reask(update, context, note)
-        if not await self._still_allowed(update, context):
+        if not await self._still_allowed(update, context, full=False):
             return ConversationHandler.END
         self._note_message(context, message)
         return await self._take(update, context, question, {"voice": message.voice.file_id})
@@ -232,9 +251,9 @@ class Form:
         draft = self.draft(context)
         action, _, value = query.data.removeprefix(f"{self.prefix}:").partition(":")
         step = draft.get("step")
-        if not await self._still_allowed(update, context):
+        if not await self._still_allowed(update, context, full=step is None):
             return ConversationHandler.END
-        if step is None:  # at the summary
+        if step is None:  # at the summary: saving or changing is checked in full
             return await self._on_summary(update, context, action, value)
         question = self.question(step)
         options = await question.choices(context, draft["answers"]) if question.choices else []
@@ -268,10 +287,7 @@ class Form:
             await query.answer(context.t("common.stale_button"))
             return await self._ask(update, context, question)
         await query.answer()
-        await query.edit_message_reply_markup(None)
-        if query.message is not None:
-            self._note_message(context, await query.message.chat.send_message(f"✔ {echo}"))
-        return await self._take(update, context, question, answer)
+        return await self._take(update, context, question, answer, note=f"✔ {echo}")
 
     async def _on_summary(
         self, update: Update, context: BotContext, action: str, value: str
@@ -281,9 +297,10 @@ class Form:
         draft, t = self.draft(context), context.t
         if action == "ok":
             await query.answer()
-            await query.edit_message_reply_markup(None)
+            if self.receipt is None:
+                await query.edit_message_reply_markup(None)  # a second press finds no button
             reply = await self.save(update, context, draft["answers"])
-            if self.receipt is not None:
+            if self.receipt is not None:  # the receipt replaces the summary and its buttons
                 await self._clear(update, context, await self.receipt(context, draft["answers"]))
             self.forget(context)
             await _tell(update, reply)

@@ -151,6 +151,7 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     except _InviteTaken:  # another registration used it a moment ago; nothing was written
         state, person = InviteState.USED, None
     _forget(context)
+    context.services.viewers.forget(user.id)
     if person is None:
         await query.edit_message_text(context.t(labels.INVITE_REFUSAL[state]))
         return ConversationHandler.END

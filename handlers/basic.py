@@ -49,6 +49,7 @@ async def set_language(update: Update, context: BotContext) -> None:
             subject=f"person:{context.viewer.person_id}",
             detail=locale,
         )
+    context.services.viewers.forget(context.viewer.tg_user_id)
     context.t = context.services.translator(locale)
     await query.answer()
     await query.edit_message_text(context.t("language.set"))

@@ -10,8 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from care.roles import Viewer
+from handlers.viewers import ViewerCache
 from locales import Translator
 from settings import Settings
+from storage import people
 from storage.db import Sessions
 from storage.types import utcnow
 
@@ -22,6 +24,11 @@ class Services:
     engine: AsyncEngine
     sessions: Sessions
     now: Callable[[], datetime] = field(default=utcnow)  # tests move this clock
+    viewers: ViewerCache = field(default_factory=lambda: ViewerCache(ttl=5.0))
+
+    async def load_viewer(self, tg_user_id: int) -> Viewer | None:
+        async with self.sessions() as session:
+            return await people.viewer(session, tg_user_id)
 
     def translator(self, locale: str) -> Translator:
         return Translator(locale, self.settings.tz)

@@ -14,7 +14,7 @@ from telegram.ext import ApplicationHandlerStop, ConversationHandler
 from care.roles import Role
 from handlers.context import BotContext
 from locales import locale_for
-from storage import people
+from storage.persistence import DbPersistence
 
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
@@ -26,8 +26,7 @@ async def identify(update: Update, context: BotContext) -> None:
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
     try:
-        async with services.sessions() as session:
-            context.viewer = await people.viewer(session, user.id)
+        context.viewer = await services.viewers.get(user.id, services.load_viewer)
     except Exception as exc:
         # Unidentified, nobody may act: report it (the error handler apologises) and stop here,
         # or PTB would carry on with the next group as if the person were unknown.
@@ -51,12 +50,13 @@ PERSIST_GROUP = 100  # after every other handler of the update
 
 
 async def persist(update: Update, context: BotContext) -> None:
-    """Last: writes what the update changed in flows in progress (state and answers), so a
-    restart or a crash between updates loses nothing."""
+    """Last: hands what the update changed in flows in progress (state and answers) to the
+    persistence, which writes it within milliseconds (storage.persistence)."""
     application = context.application
     await application.update_persistence()
-    assert application.persistence is not None
-    await application.persistence.flush()
+    persistence = application.persistence
+    assert isinstance(persistence, DbPersistence)
+    persistence.write_soon()
 
 
 async def refuse(update: Update, text: str) -> None:

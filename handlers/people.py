@@ -125,6 +125,7 @@ async def deactivate(update: Update, context: BotContext) -> None:
             action="deactivate",
             subject=f"person:{person.id}",
         )
+    context.services.viewers.forget(person.tg_user_id)
     await set_menu(context.bot, chat_id=person.tg_user_id, role=None, t=context.t)
     await query.answer()
     await _show_page(update, context, 0, context.t("people.deactivated", name=person.name))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -57,10 +57,16 @@ class Translator:
         return text.format(**params) if params else text
 
     def date(self, day: date) -> str:
-        return format_date(day, "long", locale=self.locale)
+        return _long_date(day, self.locale)
 
     def datetime(self, moment: datetime) -> str:
         return format_datetime(moment, "medium", tzinfo=self.tz, locale=self.locale)
+
+
+@lru_cache(maxsize=4096)
+def _long_date(day: date, locale: str) -> str:
+    """Babel takes most of a millisecond per date; a check-in step shows several."""
+    return format_date(day, "long", locale=locale)
 
 
 def _(key: str) -> str:

@@ -43,7 +43,12 @@ class Sandbox:
         await self.application.post_shutdown(self.application)
 
     async def deliver(self, update: JSON) -> None:
-        await self.application.process_update(Update.de_json(update, self.application.bot))
+        """As the bot's update fetcher does: through the update processor."""
+        application = self.application
+        parsed = Update.de_json(update, application.bot)
+        await application.update_processor.process_update(
+            parsed, application.process_update(parsed)
+        )
 
     def person(
         self, user_id: int, first_name: str = "Test", language_code: str | None = "zh-hans"

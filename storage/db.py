@@ -31,7 +31,12 @@ def make_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, pool_reset_on_return=None)
+        # One connection: SQLite lets one writer in at a time, and a second writer waiting in
+        # SQLite's busy handler sleeps for up to 100 ms at a go; waiting for the pool is FIFO
+        # and wakes as soon as the connection is back.
+        engine = create_async_engine(
+            url, pool_reset_on_return=None, pool_size=1, max_overflow=0, pool_timeout=30
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(url, pool_pre_ping=True)

@@ -137,24 +137,15 @@ class Pairing(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
-class ConversationState(SQLModel, table=True):
-    """Where each person is in each flow (python-telegram-bot's conversation states)."""
-
-    __tablename__ = "conversation_state"
-
-    name: str = Field(primary_key=True, max_length=40)
-    key: str = Field(primary_key=True, max_length=60)  # JSON of (chat id, user id)
-    state: int
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
-
-
 class UserState(SQLModel, table=True):
-    """A person's per-user data: the answers of flows in progress (JSON)."""
+    """A person's flows in progress: their answers so far (python-telegram-bot's user_data) and
+    where they are in each conversation, as JSON; one row per person, written in one go."""
 
     __tablename__ = "user_state"
 
     user_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
-    data: str
+    data: str = "{}"
+    conversations: str = "{}"  # {flow name: {"chat id,user id": state}}
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 

@@ -1,34 +1,40 @@
-"""A python-telegram-bot persistence on our database: conversation states and per-user data
-(the answers of flows in progress), so a flow half done continues after a restart.
+"""A python-telegram-bot persistence on our database: the flows in progress (each person's
+answers so far and conversation states), so a flow half done continues after a restart.
 
-PTB hands changes over in `update_persistence`; they are staged here and written in one
-transaction by `flush`, which the bot calls after every update (and PTB at shutdown)."""
+PTB hands changes over in `update_persistence`; they are staged here. After every update the
+bot calls `write_soon`: within a few milliseconds one transaction writes every person whose
+flows changed meanwhile (one row each, one statement for all: a group commit). Stopping the
+bot writes the rest (`flush`), so a restart loses nothing; a crash loses at most the last few
+milliseconds, whose questions are then asked again."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import select
-from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel import col, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage.db import Sessions
-from storage.models import ConversationState, UserState
+from storage.models import UserState
 from storage.types import utcnow
 
+log = logging.getLogger("carebot.persistence")
 UserData = dict[str, Any]
+WRITE_WINDOW = 0.02  # seconds of updates gathered into one write
+RETRY_AFTER = 1.0
+Flows = dict[str, dict[str, int]]  # flow name -> "chat,user" -> state
 
 
-def _upsert(session: AsyncSession, table: type, keys: list[str], values: dict[str, Any]) -> Any:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
-    statement = dialect.insert(table).values(**values)
-    changes = {k: v for k, v in values.items() if k not in keys}
-    return statement.on_conflict_do_update(index_elements=keys, set_=changes)
+def _key(key: ConversationKey) -> str:
+    return ",".join(str(part) for part in key)
 
 
 class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
@@ -40,24 +46,36 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
             update_interval=60,
         )
         self.sessions, self.clock = sessions, clock
-        self._users: dict[int, str | None] = {}  # staged: JSON, or None to delete
-        self._conversations: dict[tuple[str, str], int | None] = {}
-        self._written: dict[int, str] = {}  # what the database holds, to skip unchanged data
+        # What the database holds (or will once flushed), per person.
+        self._data: dict[int, str] = {}
+        self._flows: dict[int, Flows] = defaultdict(dict)
+        self._dirty: set[int] = set()
+        self._lock = asyncio.Lock()
+        self._loaded = False
+        self._writer: asyncio.Task[None] | None = None
+
+    async def _load(self) -> None:
+        if self._loaded:
+            return
+        async with self.sessions() as session:
+            for row in await session.exec(select(UserState)):
+                self._data[row.user_id] = row.data
+                self._flows[row.user_id] = json.loads(row.conversations)
+        self._loaded = True
 
     # -- reading, once at start -------------------------------------------------------------
 
     async def get_user_data(self) -> dict[int, UserData]:
-        async with self.sessions() as session:
-            rows = (await session.exec(select(UserState))).all()
-        self._written = {row.user_id: row.data for row in rows}
-        return {row.user_id: json.loads(row.data) for row in rows}
+        await self._load()
+        return {user_id: json.loads(data) for user_id, data in self._data.items()}
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        async with self.sessions() as session:
-            rows = await session.exec(
-                select(ConversationState).where(ConversationState.name == name)
-            )
-            return {tuple(json.loads(row.key)): row.state for row in rows}
+        await self._load()
+        found: ConversationDict = {}
+        for flows in self._flows.values():
+            for key, state in flows.get(name, {}).items():
+                found[tuple(int(part) for part in key.split(","))] = state
+        return found
 
     async def get_chat_data(self) -> dict[int, dict[Any, Any]]:
         return {}
@@ -72,17 +90,24 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
 
     async def update_user_data(self, user_id: int, data: UserData) -> None:
         encoded = json.dumps(data, ensure_ascii=False, sort_keys=True)
-        if self._written.get(user_id) != encoded:
-            self._users[user_id] = encoded
+        if self._data.get(user_id) != encoded:
+            self._data[user_id] = encoded
+            self._dirty.add(user_id)
 
     async def drop_user_data(self, user_id: int) -> None:
-        self._users[user_id] = None
+        self._data[user_id] = "{}"
+        self._dirty.add(user_id)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        state = new_state if isinstance(new_state, int) else None
-        self._conversations[(name, json.dumps(list(key)))] = state
+        user_id = int(key[-1])  # keys end with the user (chat, user)
+        flows = self._flows[user_id].setdefault(name, {})
+        if isinstance(new_state, int):
+            flows[_key(key)] = new_state
+        else:
+            flows.pop(_key(key), None)
+        self._dirty.add(user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: UserData) -> None:
         return None
@@ -107,29 +132,62 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
 
     # -- writing -----------------------------------------------------------------------------
 
+    def write_soon(self) -> None:
+        """Schedules a write of what changed, without waiting for it."""
+        if self._dirty and (self._writer is None or self._writer.done()):
+            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
+
+    async def _write_soon(self) -> None:
+        await asyncio.sleep(WRITE_WINDOW)
+        try:
+            await self.flush()
+        except Exception as exc:  # the data stays staged; try again shortly
+            log.error("writing flows in progress failed: %s; retrying", type(exc).__name__)
+            await asyncio.sleep(RETRY_AFTER)
+            self._writer = None
+            self.write_soon()
+
     async def flush(self) -> None:
-        """Writes what was staged, in one transaction; nothing when nothing changed."""
-        if not self._users and not self._conversations:
+        """Writes every person whose flows changed; returns once the caller's changes are in
+        the database (written by this call or by the one it waited for)."""
+        if not self._dirty:
             return
-        users, conversations = self._users, self._conversations
-        self._users, self._conversations = {}, {}
-        now = self.clock()
+        async with self._lock:
+            users, self._dirty = self._dirty, set()
+            if not users:
+                return
+            now = self.clock()
+            rows, empty = [], []
+            for user_id in sorted(users):
+                flows = {name: keys for name, keys in self._flows[user_id].items() if keys}
+                data = self._data.get(user_id, "{}")
+                if data == "{}" and not flows:
+                    empty.append(user_id)
+                else:
+                    conversations = json.dumps(flows, sort_keys=True)
+                    rows.append(
+                        {"user_id": user_id, "data": data, "conversations": conversations,
+                         "updated_at": now}
+                    )  # fmt: skip
+            try:
+                await self._write(rows, empty)
+            except Exception:
+                self._dirty |= users  # written next time; the caller sees the error
+                raise
+
+    async def _write(self, rows: list[dict[str, Any]], empty: list[int]) -> None:
         async with self.sessions.begin() as session:
-            for user_id, data in users.items():
-                if data is None:
-                    await session.exec(delete(UserState).where(UserState.user_id == user_id))
-                else:
-                    values = {"user_id": user_id, "data": data, "updated_at": now}
-                    await session.exec(_upsert(session, UserState, ["user_id"], values))
-            for (name, key), state in conversations.items():
-                where = (ConversationState.name == name, ConversationState.key == key)
-                if state is None:
-                    await session.exec(delete(ConversationState).where(*where))
-                else:
-                    values = {"name": name, "key": key, "state": state, "updated_at": now}
-                    await session.exec(_upsert(session, ConversationState, ["name", "key"], values))
-        for user_id, data in users.items():
-            if data is None:
-                self._written.pop(user_id, None)
-            else:
-                self._written[user_id] = data
+            if rows:
+                dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+                insert = dialect.insert(UserState)
+                upsert = insert.on_conflict_do_update(
+                    index_elements=["user_id"],
+                    set_={
+                        "data": insert.excluded.data,
+                        "conversations": insert.excluded.conversations,
+                        "updated_at": insert.excluded.updated_at,
+                    },
+                )
+                await session.exec(upsert, params=rows)  # type: ignore[call-overload]
+            if empty:
+                await session.exec(delete(UserState).where(col(UserState.user_id).in_(empty)))

@@ -59,15 +59,21 @@ async def migrated(settings: Settings) -> Settings:
     return settings
 
 
-@pytest.fixture
-async def box(migrated: Settings) -> AsyncIterator[Sandbox]:
-    sandbox = Sandbox(migrated)
+def watch_errors(sandbox: Sandbox) -> list[BaseException]:
+    """The errors the bot's handlers raise (PTB only logs them), for the test to assert on."""
     errors: list[BaseException] = []
 
     async def record(_update: object, context: object) -> None:
         errors.append(context.error)  # type: ignore[attr-defined]
 
     sandbox.application.add_error_handler(record)
+    return errors
+
+
+@pytest.fixture
+async def box(migrated: Settings) -> AsyncIterator[Sandbox]:
+    sandbox = Sandbox(migrated)
+    errors = watch_errors(sandbox)
     async with sandbox:
         yield sandbox
     assert not errors, f"a handler raised: {errors!r}"
