@@ -34,15 +34,17 @@ from telegram.warnings import PTBUserWarning
 from care.invites import expiry
 from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import checkin, child_forms, invite, ledger_import, onboarding, pairing
-from handlers import basic, children, drafts, export, mychildren, people
+from conversations import checkin, child_forms, invite, ledger_import, onboarding, pairing, report
+from handlers import basic, cases, children, drafts, export, mychildren, people
 from handlers import pairing as pairing_gaps
+from handlers.alerts import escalate_due
 from handlers.context import BotContext, Services
 from handlers.errors import on_error
 from handlers.guard import PERSIST_GROUP, identify, persist
 from handlers.ledger_report import summary
 from handlers.menus import set_default_menu
 from handlers.processor import PerChatProcessor
+from handlers.sender import Sender
 from locales import Translator
 from settings import Settings, SettingsError, load_settings
 from storage import areas, invites, migrate
@@ -52,6 +54,7 @@ from storage.persistence import DbPersistence
 from storage.types import utcnow
 
 log = logging.getLogger("carebot")
+ESCALATE_EVERY = 30  # seconds between looks at the escalation ladder
 
 # Our conversations mix buttons and typed answers, so they key on (chat, user), not on the
 # message; PTB warns about that combination, which is intended here.
@@ -103,6 +106,8 @@ def add_handlers(application: Application) -> None:
             *child_forms.build(),
             *pairing.build(),
             checkin.build(),
+            *report.build(),
+            *cases.handlers(),
             CommandHandler("help", basic.show_help),
             CommandHandler("language", basic.ask_language),
             CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),
@@ -135,10 +140,22 @@ async def _post_init(application: Application) -> None:
     t = services.translator(services.settings.default_locale)
     await set_default_menu(application.bot, t)
     drafts.schedule(application)
+    sender = application.bot_data["sender"] = Sender(application)
+    if services.background:
+        sender.start()
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_escalate, interval=ESCALATE_EVERY, first=5, name="ladder")
+
+
+async def _escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await escalate_due(context.application)
 
 
 async def _post_shutdown(application: Application) -> None:
     services: Services = application.bot_data["services"]
+    sender = application.bot_data.get("sender")
+    if sender is not None:
+        await sender.stop()
     await services.engine.dispose()
 
 

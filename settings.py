@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from care.cases import Ladder
 from locales import LOCALES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/care.db"
@@ -29,6 +30,12 @@ class Settings(BaseSettings):
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
     quiet_hours_start: time = time(21, 0)
     quiet_hours_end: time = time(8, 0)
+    alert_chat_id: int | None = Field(
+        default=None, description="group chat that gets the minimum of every urgent alert"
+    )
+    escalate_after_minutes: int = Field(default=10, ge=1)
+    alert_chat_after_minutes: int = Field(default=30, ge=1)
+    repeat_alert_minutes: int = Field(default=30, ge=1)
 
     @field_validator("database_url")
     @classmethod
@@ -68,6 +75,14 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def ladder(self) -> Ladder:
+        return Ladder(
+            higher_after=timedelta(minutes=self.escalate_after_minutes),
+            alert_chat_after=timedelta(minutes=self.alert_chat_after_minutes),
+            repeat_every=timedelta(minutes=self.repeat_alert_minutes),
+        )
 
 
 class SettingsError(Exception):

@@ -30,7 +30,7 @@ from care.visits import (
     next_due,
     red_flags,
 )
-from conversations.form import Answers, Form, Invalid, Question
+from conversations.form import Answers, Form, Invalid, Question, Rows
 from handlers import labels
 from handlers.context import BotContext
 from handlers.guard import guarded
@@ -202,7 +202,7 @@ QUESTIONS = [
     Question("wishes", mark("checkin.ask_wishes"), mark("checkin.ask_wishes.short"),
              parse=_parse_long, skippable=True),
     Question("problems", mark("checkin.ask_problems"), mark("checkin.ask_problems.short"),
-             parse=_parse_long, voice=True, skippable=True),
+             parse=_parse_long, media=frozenset({"voice"}), skippable=True),
 ]  # fmt: skip
 
 
@@ -242,7 +242,7 @@ async def _summary(context: BotContext, answers: Answers) -> str:
     return "\n".join(lines)
 
 
-async def _save(update: Update, context: BotContext, answers: Answers) -> str:
+async def _save(update: Update, context: BotContext, answers: Answers) -> str | tuple[str, Rows]:
     viewer, t = context.viewer, context.t
     assert viewer is not None
     today = today_of(context)
@@ -262,15 +262,16 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
         "red_flags": ",".join(flags), "draft_key": answers["key"],
     }  # fmt: skip
     async with context.services.sessions.begin() as session:
-        await visits.save(session, values)
+        visit_id, _new = await visits.save(session, values)
     last = max(day, date.fromisoformat(child["last"])) if child["last"] else day
     since = date.fromisoformat(child["since"])
     due = next_due(Colour(child["colour"]), last_visit=last, since=since)
     lines = [t("checkin.saved", name=child["name"], due=t.date(due))]
-    if flags:
-        names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
-        lines.append(t("checkin.red_flags_kept", flags=names))
-    return "\n\n".join(lines)
+    if not flags:
+        return "\n\n".join(lines)
+    names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
+    lines.append(t("checkin.red_flags_kept", flags=names))
+    return "\n\n".join(lines), [[(t("checkin.report_now"), f"urg:{visit_id}")]]
 
 
 async def _receipt(context: BotContext, answers: Answers) -> str:

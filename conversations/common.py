@@ -62,7 +62,7 @@ def fallbacks(
 # Each flow keeps its answers in user_data under its own key while it runs.
 FLOWS = (
     "onboarding", "invite", "import", "child_colour", "child_school", "child_guardian",
-    "child_add", "pair", "unpair", "checkin",
+    "child_add", "pair", "unpair", "checkin", "report", "urgent", "resolve",
 )  # fmt: skip
 
 

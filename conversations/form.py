@@ -26,6 +26,7 @@ from locales import _ as mark
 
 ASKING, CONFIRMING = range(2)
 Answers = dict[str, Any]
+Rows = list[list[tuple[str, str]]]
 
 
 class Invalid(Exception):
@@ -48,11 +49,16 @@ class Question:
     choices: ChoicesFn | None = None  # (value, label) buttons
     parse: ParseFn | None = None  # typed answers
     multi: bool = False  # several choices, toggled, then Done: the answer is a list
-    voice: bool = False  # a voice note answers too: {"voice": file id}
+    # Other kinds of message that answer it: "voice", "photo" ({kind: file id}), "location"
+    # ({"location": [latitude, longitude]}).
+    media: frozenset[str] = frozenset()
     skippable: bool = False
     applies: Callable[[Answers], bool] = field(default=lambda _answers: True)
     # Checks a button answer against the answers so far; raises Invalid to ask again.
     check: Callable[[str, BotContext, Answers], Awaitable[None]] | None = None
+    # For some answers, a message that must stand on its own, before anything else (e.g.
+    # "call 110 now"): value -> catalog key. The next question then comes below it.
+    notices: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,8 @@ class Form:
     prefix: str  # callback data prefix, a few letters
     questions: Sequence[Question]
     summary: Callable[[BotContext, Answers], Awaitable[str]]
-    save: Callable[[Update, BotContext, Answers], Awaitable[str]]  # returns the reply text
+    # Stores the answers; returns the reply (with buttons, when it offers a next step).
+    save: Callable[[Update, BotContext, Answers], Awaitable[str | tuple[str, Rows]]]
     # May this person do this flow (area, role, child)? Checked against the database when the
     # flow starts and again when it saves; the steps between only change the draft, and the
     # guard has checked on each of them that the person is still registered and active.
@@ -228,20 +235,21 @@ class Form:
             return await self._ask(update, context, question, note)
         return await self._take(update, context, question, value)
 
-    async def on_voice(self, update: Update, context: BotContext) -> int:
+    async def on_media(self, update: Update, context: BotContext) -> int:
         if await self._lost(update, context):
             return ConversationHandler.END
         step = self.draft(context).get("step")
         question = self.question(step) if step else None
         message = update.effective_message
-        if question is None or not question.voice or message is None or message.voice is None:
+        answer = _media_answer(message, question.media) if question and message else None
+        if question is None or answer is None:
             typed = question is not None and question.parse is not None
             note = context.t(mark("common.text_please") if typed else mark("common.use_buttons"))
             return await self.reask(update, context, note)
         if not await self._still_allowed(update, context, full=False):
             return ConversationHandler.END
         self._note_message(context, message)
-        return await self._take(update, context, question, {"voice": message.voice.file_id})
+        return await self._take(update, context, question, answer)
 
     async def on_button(self, update: Update, context: BotContext) -> int:
         query = update.callback_query
@@ -287,6 +295,10 @@ class Form:
             await query.answer(context.t("common.stale_button"))
             return await self._ask(update, context, question)
         await query.answer()
+        if isinstance(answer, str) and answer in question.notices:
+            assert update.effective_chat is not None
+            await update.effective_chat.send_message(context.t(question.notices[answer]))
+            draft.pop("current", None)  # what follows goes below the notice
         return await self._take(update, context, question, answer, note=f"✔ {echo}")
 
     async def _on_summary(
@@ -303,7 +315,10 @@ class Form:
             if self.receipt is not None:  # the receipt replaces the summary and its buttons
                 await self._clear(update, context, await self.receipt(context, draft["answers"]))
             self.forget(context)
-            await _tell(update, reply)
+            text, rows = reply if isinstance(reply, tuple) else (reply, [])
+            chat = update.effective_chat
+            assert chat is not None
+            await chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
             return ConversationHandler.END
         if action == "no":
             await query.answer()
@@ -351,7 +366,7 @@ class Form:
                 ASKING: [
                     CallbackQueryHandler(self.on_button, pattern=pattern),
                     MessageHandler(filters.TEXT & ~filters.COMMAND, self.on_text),
-                    MessageHandler(filters.VOICE, self.on_voice),
+                    MessageHandler(filters.VOICE | filters.PHOTO | filters.LOCATION, self.on_media),
                     *anything_else(self.reask),
                 ],
                 CONFIRMING: [
@@ -364,6 +379,16 @@ class Form:
             persistent=True,
             name=self.name,
         )
+
+
+def _media_answer(message: Message, kinds: frozenset[str]) -> dict[str, Any] | None:
+    if "voice" in kinds and message.voice is not None:
+        return {"voice": message.voice.file_id}
+    if "photo" in kinds and message.photo:
+        return {"photo": message.photo[-1].file_id}
+    if "location" in kinds and message.location is not None:
+        return {"location": [message.location.latitude, message.location.longitude]}
+    return None
 
 
 def _placeholders(answers: Answers) -> dict[str, str]:

@@ -25,6 +25,7 @@ class Services:
     sessions: Sessions
     now: Callable[[], datetime] = field(default=utcnow)  # tests move this clock
     viewers: ViewerCache = field(default_factory=lambda: ViewerCache(ttl=5.0))
+    background: bool = True  # run the outbox sender; tests drive it step by step instead
 
     async def load_viewer(self, tg_user_id: int) -> Viewer | None:
         async with self.sessions() as session:

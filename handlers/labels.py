@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from care.cases import Situation, Status
 from care.children import Category, Colour, Schooling
 from care.ledger import ProblemCode
 from care.pairing import Gap, Rule
@@ -137,4 +138,32 @@ DATE_PROBLEM = {
     DateProblem.FUTURE: mark("checkin.date_future"),
     DateProblem.BEFORE_PAIRING: mark("checkin.date_before_pairing"),
     DateProblem.TOO_OLD: mark("checkin.date_too_old"),
+}
+
+SITUATION = {
+    Situation.LIVING_ALONE: mark("situation.living_alone"),
+    Situation.MISSING: mark("situation.missing"),
+    Situation.ABUSE: mark("situation.abuse"),
+    Situation.SEXUAL_HARM: mark("situation.sexual_harm"),
+    Situation.SELF_HARM: mark("situation.self_harm"),
+    Situation.INJURY: mark("situation.injury"),
+    Situation.ABANDONED: mark("situation.abandoned"),
+    Situation.BEGGING: mark("situation.begging"),
+    Situation.GUARDIAN_UNABLE: mark("situation.guardian_unable"),
+    Situation.DROPOUT: mark("situation.dropout"),
+    Situation.OTHER: mark("situation.other"),
+}
+STATUS = {
+    Status.OPEN: mark("status.open"),
+    Status.ACKNOWLEDGED: mark("status.acknowledged"),
+    Status.RESOLVED: mark("status.resolved"),
+}
+EVENT = {
+    "reported": mark("event.reported"),
+    "alerted": mark("event.alerted"),
+    "escalated": mark("event.escalated"),
+    "undeliverable": mark("event.undeliverable"),
+    "viewed": mark("event.viewed"),
+    "acknowledged": mark("event.acknowledged"),
+    "resolved": mark("event.resolved"),
 }

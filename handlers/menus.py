@@ -13,6 +13,8 @@ from locales import _ as mark
 # (command, description key); a role has its own commands and those of the roles below it.
 COMMANDS: dict[Role, list[tuple[str, str]]] = {
     Role.VOLUNTEER: [
+        ("urgent", mark("cmd.urgent")),
+        ("report", mark("cmd.report")),
         ("checkin", mark("cmd.checkin")),
         ("mychildren", mark("cmd.mychildren")),
         ("help", mark("cmd.help")),
@@ -21,6 +23,7 @@ COMMANDS: dict[Role, list[tuple[str, str]]] = {
         ("child", mark("cmd.child")),
     ],
     Role.DIRECTOR: [
+        ("cases", mark("cmd.cases")),
         ("children", mark("cmd.children")),
         ("addchild", mark("cmd.addchild")),
     ],

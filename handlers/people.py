@@ -49,6 +49,8 @@ async def _show_page(update: Update, context: BotContext, page: int, note: str =
     buttons: list[list[tuple[str, str]]] = []
     for person, path in rows:
         status = "" if person.active else " " + t("people.inactive")
+        if person.unreachable_at is not None:
+            status += " " + t("people.unreachable")
         lines.append(f"• {person.name} · {t(labels.ROLE[Role(person.role)])} · {path}{status}")
         if person.active and _may_deactivate(context, person):
             buttons.append([(t("people.deactivate", name=person.name), f"ppl:ask:{person.id}")])

@@ -22,6 +22,7 @@ class Sandbox:
             settings, request=FakeRequest(self.telegram), services=services
         )
         self.services: Services = self.application.bot_data["services"]
+        self.services.background = False  # tests send the outbox with `drain`
 
     async def __aenter__(self) -> Sandbox:
         await self.application.initialize()
@@ -49,6 +50,10 @@ class Sandbox:
         await application.update_processor.process_update(
             parsed, application.process_update(parsed)
         )
+
+    async def drain(self) -> None:
+        """Sends every due message of the outbox, as the sender's loop would."""
+        await self.application.bot_data["sender"].drain()
 
     def person(
         self, user_id: int, first_name: str = "Test", language_code: str | None = "zh-hans"

@@ -87,7 +87,9 @@ async def simulate(settings: Settings, database_url: str) -> None:
     settings = settings.model_copy(update={"database_url": database_url})
     code = await seed(settings)
     t = Translator(settings.default_locale, settings.tz)
-    async with Sandbox(settings) as box:
+    box = Sandbox(settings)
+    box.services.background = True  # alerts go out as they would on Telegram
+    async with box:
         cast: dict[str, SimPerson] = {
             "new": box.person(NEWCOMER_ID, "Newcomer", "zh-hans"),
             **{str(tg): box.person(tg, name, "zh-hans") for tg, name, *_ in DEMO_PEOPLE},

@@ -75,6 +75,9 @@ class FakeTelegram:
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.updates: asyncio.Queue[JSON] = asyncio.Queue()
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
+        # failures to play, per chat: the next send to that chat raises the first one queued
+        self.faults: dict[int, list[Exception]] = defaultdict(list)
+        self.blocked: set[int] = set()  # people who blocked the bot
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
@@ -97,6 +100,12 @@ class FakeTelegram:
         """Answers one Bot API call; raises ApiError as Telegram would answer an error."""
         call = ApiCall(method, params)
         self.calls.append(call)
+        if method.startswith("send") and "chat_id" in params:
+            chat_id = int(params["chat_id"])
+            if chat_id in self.blocked:
+                raise ApiError(403, "Forbidden: bot was blocked by the user")
+            if self.faults[chat_id]:
+                raise self.faults[chat_id].pop(0)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.unknown.append(call)

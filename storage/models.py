@@ -29,6 +29,7 @@ class Person(SQLModel, table=True):
     gender: str = Field(max_length=8)
     locale: str | None = Field(default=None, max_length=8)
     active: bool = True
+    unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # blocked us
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
@@ -172,3 +173,75 @@ class Visit(SQLModel, table=True):
     red_flags: str = Field(default="", max_length=200)  # comma-separated
     draft_key: str = Field(max_length=40, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class Case(SQLModel, table=True):
+    """A hazard report (强制报告) and its life: open, acknowledged, resolved."""
+
+    __tablename__ = "hazard_case"
+    __table_args__ = (
+        Index("ix_case_area_status", "area_id", "status"),
+        Index("ix_case_escalation", "status", "next_round_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_key: str = Field(max_length=40, unique=True)
+    child_id: int | None = Field(default=None, foreign_key="child.id", index=True)
+    child_name: str = Field(default="", max_length=40)  # a child not on the reporter's list
+    place: str = Field(default="", max_length=200)
+    area_id: int = Field(foreign_key="area.id")  # the child's village, or the reporter's area
+    reporter_id: int = Field(foreign_key="person.id")
+    situation: str = Field(max_length=20)
+    urgent: bool = False
+    danger_now: bool = False
+    description: str = Field(default="", max_length=2000)
+    voice_file_id: str | None = Field(default=None, max_length=200)
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None
+    longitude: float | None = None
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    status: str = Field(default="open", max_length=16)
+    round: int = 0  # the last round of alerts planned
+    next_round_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    acknowledged_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    acknowledged_by: int | None = Field(default=None, foreign_key="person.id")
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    resolved_by: int | None = Field(default=None, foreign_key="person.id")
+    outcome: str = Field(default="", max_length=1000)
+
+
+class CaseEvent(SQLModel, table=True):
+    """A case's timeline: reported, alerted, escalated, undeliverable, viewed, acknowledged…"""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="hazard_case.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    kind: str = Field(max_length=20)
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    detail: str = Field(default="", max_length=200)
+
+
+class Outbox(SQLModel, table=True):
+    """Messages that must not be lost (alerts, reminders): written with the fact that causes
+    them, sent by one sender, marked sent once. `key` makes planning them idempotent."""
+
+    __table_args__ = (Index("ix_outbox_due", "sent_at", "failed_at", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)
+    chat_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    case_id: int | None = Field(default=None, foreign_key="hazard_case.id", index=True)
+    text: str = Field(max_length=4096)
+    buttons: str = Field(default="[]", max_length=2000)  # JSON rows of [label, callback data]
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    attempts: int = 0
+    claimed_until: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    message_id: int | None = None
+    failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    error: str = Field(default="", max_length=200)

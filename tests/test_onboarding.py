@@ -50,6 +50,8 @@ async def test_register_with_invite_in_chinese(box: Sandbox) -> None:
         "zh_CN",
     )
     assert box.telegram.chat_commands(502) == [
+        "urgent",
+        "report",
         "checkin",
         "mychildren",
         "help",

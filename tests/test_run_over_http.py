@@ -68,6 +68,8 @@ async def test_run_registers_a_person_through_a_local_bot_api(tmp_path: Path) ->
             await person.press("女")
             await eventually(lambda: "注册完成" in person.last.text)
             assert telegram.chat_commands(9001) == [
+                "urgent",
+                "report",
                 "checkin",
                 "mychildren",
                 "help",

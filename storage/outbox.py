@@ -1,0 +1,129 @@
+"""The outbox: messages that must not be lost, planned in the transaction of the fact that
+causes them, claimed by one sender at a time, marked sent once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import Outbox
+
+LEASE = timedelta(seconds=60)  # a claimed message is someone's for this long
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str  # idempotency: planning the same message twice stores it once
+    chat_id: int
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    person_id: int | None = None
+    case_id: int | None = None
+    not_before: datetime | None = None
+
+
+async def plan(session: AsyncSession, messages: list[Message], *, now: datetime) -> int:
+    """Adds the messages not planned yet; returns how many were new."""
+    if not messages:
+        return 0
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
+    rows = [
+        {
+            "key": m.key, "chat_id": m.chat_id, "text": m.text, "person_id": m.person_id,
+            "case_id": m.case_id, "buttons": json.dumps(m.buttons, ensure_ascii=False),
+            "created_at": now, "next_attempt_at": m.not_before or now, "attempts": 0,
+        }
+        for m in messages
+    ]  # fmt: skip
+    statement = (
+        dialect.insert(Outbox).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
+    )
+    result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
+    return len(result.all())
+
+
+async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Outbox]:
+    """Due messages, leased to the caller so no other sender (process) sends them too."""
+    due = (
+        select(Outbox.id)
+        .where(
+            col(Outbox.sent_at).is_(None),
+            col(Outbox.failed_at).is_(None),
+            col(Outbox.next_attempt_at) <= now,
+            (col(Outbox.claimed_until).is_(None)) | (col(Outbox.claimed_until) < now),
+        )
+        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
+        .limit(limit)
+    )
+    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+        due = due.with_for_update(skip_locked=True)
+    ids = list(await session.exec(due))
+    if not ids:
+        return []
+    await session.exec(
+        update(Outbox).where(col(Outbox.id).in_(ids)).values(claimed_until=now + LEASE)
+    )
+    rows = await session.exec(
+        select(Outbox).where(col(Outbox.id).in_(ids)).order_by(col(Outbox.id))
+    )
+    return list(rows)
+
+
+async def sent(session: AsyncSession, *, outbox_id: int, message_id: int, now: datetime) -> None:
+    await session.exec(
+        update(Outbox)
+        .where(col(Outbox.id) == outbox_id)
+        .values(sent_at=now, message_id=message_id, claimed_until=None)
+    )
+
+
+async def later(
+    session: AsyncSession, *, outbox_id: int, at: datetime, error: str, attempt: bool
+) -> None:
+    """Try again at `at` (a flood wait is not an attempt; a network error is)."""
+    values: dict[str, Any] = {"next_attempt_at": at, "claimed_until": None, "error": error}
+    if attempt:
+        values["attempts"] = Outbox.attempts + 1
+    await session.exec(update(Outbox).where(col(Outbox.id) == outbox_id).values(**values))
+
+
+async def failed(session: AsyncSession, *, outbox_id: int, now: datetime, error: str) -> None:
+    await session.exec(
+        update(Outbox)
+        .where(col(Outbox.id) == outbox_id)
+        .values(failed_at=now, claimed_until=None, error=error)
+    )
+
+
+async def next_attempt(session: AsyncSession) -> datetime | None:
+    query = select(func.min(Outbox.next_attempt_at)).where(
+        col(Outbox.sent_at).is_(None), col(Outbox.failed_at).is_(None)
+    )
+    return (await session.exec(query)).one()
+
+
+async def pending_for_case(
+    session: AsyncSession, *, case_id: int, round_key: str
+) -> tuple[int, int]:
+    """(delivered, still pending) alerts to people (not the alert chat) of one round."""
+    rows = await session.exec(
+        select(Outbox.sent_at, Outbox.failed_at).where(
+            col(Outbox.case_id) == case_id,
+            col(Outbox.key).startswith(round_key),
+            col(Outbox.person_id).is_not(None),
+        )
+    )
+    delivered = pending = 0
+    for sent_at, failed_at in rows:
+        if sent_at is not None:
+            delivered += 1
+        elif failed_at is None:
+            pending += 1
+    return delivered, pending
