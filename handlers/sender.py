@@ -41,11 +41,13 @@ def _markup(buttons: str) -> InlineKeyboardMarkup | None:
 
 class Sender:
     def __init__(
-        self, application: Application, *, per_second: float = 30, chat_interval: float = 1.0
+        self, application: Application, *, per_second: float = 29.5, chat_interval: float = 1.0
     ) -> None:
         self.application = application
         self.services: Services = application.bot_data["services"]
-        self.limiter = AsyncLimiter(per_second, 1)
+        # Evenly spaced, no bursts: a burst of 30 followed by the steady rate would put more
+        # than 30 messages into one second, which Telegram answers with a flood wait.
+        self.limiter = AsyncLimiter(1, 1 / per_second)
         self.chat_interval = chat_interval
         self._chat_free: dict[int, float] = {}  # monotonic time each chat may get a message
         self._paused_until = 0.0  # a flood wait from Telegram holds every message

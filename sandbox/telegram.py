@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,11 @@ class FakeTelegram:
         # failures to play, per chat: the next send to that chat raises the first one queued
         self.faults: dict[int, list[Exception]] = defaultdict(list)
         self.blocked: set[int] = set()  # people who blocked the bot
+        # Telegram's limits, when enforced: 30 messages in any second, one a second per chat
+        self.enforce_limits = False
+        self.floods = 0
+        self._sends: deque[float] = deque()
+        self._chat_last: dict[int, float] = {}
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
@@ -106,6 +111,8 @@ class FakeTelegram:
                 raise ApiError(403, "Forbidden: bot was blocked by the user")
             if self.faults[chat_id]:
                 raise self.faults[chat_id].pop(0)
+            if self.enforce_limits:
+                self._check_limits(chat_id)
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             self.unknown.append(call)
@@ -133,6 +140,17 @@ class FakeTelegram:
             "file_size": len(self.files[file_id]),
             "file_path": f"documents/{file_id}",
         }
+
+    def _check_limits(self, chat_id: int) -> None:
+        now = time.monotonic()
+        while self._sends and now - self._sends[0] >= 1.0:
+            self._sends.popleft()
+        too_fast = now - self._chat_last.get(chat_id, -10.0) < 1.0
+        if len(self._sends) >= 30 or too_fast:
+            self.floods += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
+        self._sends.append(now)
+        self._chat_last[chat_id] = now
 
     async def _api_getMe(self, _p: JSON) -> JSON:
         return self.bot
