@@ -35,7 +35,7 @@ from care.invites import expiry
 from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
 from conversations import checkin, child_forms, invite, ledger_import, onboarding, pairing, report
-from handlers import basic, cases, children, drafts, export, mychildren, people
+from handlers import basic, cases, children, drafts, export, mychildren, overdue, people
 from handlers import pairing as pairing_gaps
 from handlers.alerts import escalate_due
 from handlers.context import BotContext, Services
@@ -122,6 +122,10 @@ def add_handlers(application: Application) -> None:
             CommandHandler("child", children.find_child),
             CallbackQueryHandler(children.open_card, pattern=r"^chc:"),
             CommandHandler("mychildren", mychildren.my_children),
+            CommandHandler("overdue", overdue.overdue),
+            CallbackQueryHandler(overdue.turn, pattern=r"^ov:"),
+            CallbackQueryHandler(overdue.nudge_one, pattern=r"^ovn:"),
+            CallbackQueryHandler(overdue.nudge_page, pattern=r"^ova:"),
             CommandHandler("unpaired", pairing_gaps.unpaired),
             CallbackQueryHandler(pairing_gaps.reviewed, pattern=r"^pr:review:"),
             CommandHandler("cancel", basic.nothing_to_cancel),

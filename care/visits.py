@@ -125,3 +125,10 @@ def next_due(
 def days_overdue(due: date, today: date) -> int:
     """Days past the due date (0 when not overdue), counted in the configured time zone."""
     return max(0, (today - due).days)
+
+
+def expected_by(today: date) -> int:
+    """Visits a child should have had this year by `today` to be on track for six."""
+    start = date(today.year, 1, 1)
+    days = (date(today.year + 1, 1, 1) - start).days
+    return (YEARLY_MINIMUM * ((today - start).days + 1)) // days

@@ -24,6 +24,7 @@ COMMANDS: dict[Role, list[tuple[str, str]]] = {
     ],
     Role.DIRECTOR: [
         ("cases", mark("cmd.cases")),
+        ("overdue", mark("cmd.overdue")),
         ("children", mark("cmd.children")),
         ("addchild", mark("cmd.addchild")),
     ],

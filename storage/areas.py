@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy import ColumnElement, or_
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.roles import Level, split_area_path
 from storage.models import Area
+
+
+def in_area(path: str) -> ColumnElement[bool]:
+    """The area at `path` or any area below it."""
+    return or_(col(Area.path) == path, col(Area.path).startswith(path + "/", autoescape=True))
 
 
 async def ensure_path(session: AsyncSession, path: str) -> Area:

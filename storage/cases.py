@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.cases import Audience, Status
 from care.roles import Role
 from storage import audit
-from storage.children import in_area
+from storage.areas import in_area
 from storage.models import Area, Case, CaseEvent, Child, Person
 
 

@@ -6,18 +6,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import ColumnElement, and_, exists
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
-from storage import audit
+from storage import audit, due
+from storage.areas import in_area
 from storage.models import Area, Child, ColourChange, Household, Pairing, Person
 from storage.types import utcnow
-
-
-def in_area(path: str) -> ColumnElement[bool]:
-    return or_(col(Area.path) == path, col(Area.path).startswith(path + "/", autoescape=True))
 
 
 def scope_clause(scope: ChildScope) -> ColumnElement[bool]:
@@ -169,6 +166,8 @@ async def change_colour(
     )  # fmt: skip
     child.colour, child.updated_at = colour, utcnow()
     session.add(child)
+    await session.flush()
+    await due.refresh(session, [child.id])
     audit.record(
         session, actor_id=actor_id, action="child_colour", subject=f"child:{child.id}",
         detail=f"{colour}",
@@ -206,6 +205,7 @@ async def add(session: AsyncSession, child: Child, *, actor_id: int) -> Child:
     session.add(child)
     await session.flush()
     session.add(ColourChange(child_id=child.id, colour=child.colour, changed_by=actor_id))
+    await due.refresh(session, [child.id])
     audit.record(session, actor_id=actor_id, action="child_add", subject=f"child:{child.id}")
     return child
 

@@ -27,8 +27,8 @@ from care.ledger import (
     write_ledger_xlsx,
 )
 from care.roles import split_area_path, within
-from storage import areas, audit
-from storage.children import in_area
+from storage import areas, audit, due
+from storage.areas import in_area
 from storage.models import Area, Child, ColourChange, Household, Pairing, Person
 from storage.types import utcnow
 
@@ -255,6 +255,7 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
     ]  # fmt: skip
     if history:
         await session.exec(insert(ColourChange), params=history)
+    await due.refresh(session, [cid for cid, _ in created] + [u.child_id for u in plan.update])
     entries = [(f"child:{cid}", "ledger_create", "") for cid, _ in created] + [
         (f"child:{u.child_id}", "ledger_update", ",".join(u.changed)) for u in plan.update
     ]

@@ -72,7 +72,10 @@ class Household(SQLModel, table=True):
 class Child(SQLModel, table=True):
     """One record per child (一人一档). Sensitive: shown only to those entitled, audited."""
 
-    __table_args__ = (Index("ix_child_area_active", "area_id", "active"),)
+    __table_args__ = (
+        Index("ix_child_area_active", "area_id", "active"),
+        Index("ix_child_area_due", "area_id", "due_on"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=40, index=True)
@@ -99,6 +102,11 @@ class Child(SQLModel, table=True):
     consent: bool | None = None
     consent_date: date | None = None
     active: bool = True
+    # Kept up to date by storage.due, so that /overdue needs no scan of the visits:
+    last_visit_on: date | None = None
+    due_on: date | None = None  # None: nobody is paired with the child, so no visit is due
+    visits_year: int | None = None  # the year `visits_in_year` counts
+    visits_in_year: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 

@@ -12,8 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Category
 from care.pairing import ChildFacts, PairingFacts, VolunteerFacts
 from care.roles import Gender, Role
-from storage import audit
-from storage.children import in_area
+from storage import audit, due
+from storage.areas import in_area
 from storage.models import Area, Child, Pairing, Person
 
 NEEDS_FAMILY = [c.value for c in Category if c.needs_caring_family]
@@ -165,6 +165,7 @@ async def create(
     )  # fmt: skip
     session.add(pairing)
     await session.flush()
+    await due.refresh(session, [child_id])
     audit.record(
         session, actor_id=actor_id, action="pair", subject=f"child:{child_id}",
         detail=f"pairing={pairing.id} volunteer={volunteer_id} overridden={','.join(broken_rules)}",
@@ -187,6 +188,7 @@ async def end(
     )
     if result.rowcount != 1:
         return False
+    await due.refresh(session, [child_id])
     audit.record(
         session, actor_id=actor_id, action="unpair", subject=f"child:{child_id}",
         detail=f"pairing={pairing_id}",

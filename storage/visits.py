@@ -12,7 +12,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
-from storage import audit
+from storage import audit, due
 from storage.children import scope_clause
 from storage.models import Area, Child, Pairing, Person, Visit
 
@@ -82,6 +82,8 @@ async def save(session: AsyncSession, values: dict[str, Any]) -> tuple[int, bool
     if new_id is None:
         existing = select(Visit.id).where(col(Visit.draft_key) == values["draft_key"])
         return (await session.exec(existing)).one(), False
+    await due.count_visit(session, child_id=values["child_id"], day=values["visited_on"])
+    await due.refresh(session, [values["child_id"]])
     subject = f"child:{values['child_id']}"
     audit.record(
         session, actor_id=values["person_id"], action="visit", subject=subject,

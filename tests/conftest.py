@@ -151,8 +151,11 @@ async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
 
     from sqlmodel import select
 
+    from storage import due
     from storage.models import Pairing, Person
 
     async with box.services.sessions.begin() as session:
         person = (await session.exec(select(Person).where(Person.tg_user_id == volunteer_tg))).one()
         session.add(Pairing(child_id=child, volunteer_id=person.id, started_on=date(2026, 3, 1)))
+        await session.flush()
+        await due.refresh(session, [child])

@@ -28,6 +28,7 @@ COMMANDS: dict[str, Role | None] = {
     "report": Role.VOLUNTEER,
     "urgent": Role.VOLUNTEER,
     "cases": Role.DIRECTOR,
+    "overdue": Role.DIRECTOR,
     "mychildren": Role.VOLUNTEER,
     "children": Role.DIRECTOR,
     "addchild": Role.DIRECTOR,

@@ -1,0 +1,154 @@
+"""When each child's next visit is due, kept on the child row (`last_visit_on`, `due_on`,
+`visits_in_year`), so that /overdue and the reminders read one indexed column instead of
+millions of visits. Refreshed wherever a visit, a colour or a pairing changes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from care.children import Colour
+from care.visits import next_due
+from storage.areas import in_area
+from storage.models import Area, Child, Pairing, Person, Visit
+
+CHUNK = 500
+
+
+def due_values(
+    child_id: int, colour: str, last_visit: date | None, paired_since: date | None
+) -> dict[str, Any]:
+    """The due date by the one rule of care.visits: the last visit, else the pairing's start,
+    plus the colour's interval; none while nobody is paired with the child."""
+    due = None
+    if paired_since is not None:
+        due = next_due(Colour(colour), last_visit=last_visit, since=paired_since)
+    return {"child_id": child_id, "last_visit_on": last_visit, "due_on": due}
+
+
+async def refresh(session: AsyncSession, child_ids: Sequence[int]) -> None:
+    """Recomputes the due date of these children from their visits and pairings."""
+    ids = sorted(set(child_ids))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        last = (
+            select(func.max(Visit.visited_on))
+            .where(col(Visit.child_id) == col(Child.id))
+            .scalar_subquery()
+        )
+        since = (
+            select(func.min(Pairing.started_on))
+            .where(col(Pairing.child_id) == col(Child.id), col(Pairing.ended_on).is_(None))
+            .scalar_subquery()
+        )
+        rows = await session.exec(
+            select(Child.id, Child.colour, last, since).where(col(Child.id).in_(chunk))
+        )
+        values = [
+            due_values(cid, colour, last_visit, paired) for cid, colour, last_visit, paired in rows
+        ]
+        if values:
+            statement = (
+                update(Child)
+                .where(col(Child.id) == bindparam("child_id"))
+                .values(last_visit_on=bindparam("last_visit_on"), due_on=bindparam("due_on"))
+                .execution_options(synchronize_session=False)
+            )
+            connection = await session.connection()  # Core: an executemany by primary key
+            await connection.execute(statement, values)
+
+
+async def count_visit(session: AsyncSession, *, child_id: int, day: date) -> None:
+    """One more visit in `day`'s year (for the yearly minimum of six)."""
+    child = await session.get(Child, child_id)
+    if child is None:
+        return
+    if child.visits_year == day.year:
+        child.visits_in_year += 1
+    elif child.visits_year is None or child.visits_year < day.year:
+        child.visits_year, child.visits_in_year = day.year, 1
+    session.add(child)
+
+
+async def area_ids(session: AsyncSession, area_path: str) -> list[int]:
+    """The ids of an area and the areas below it (resolved once, then an indexed IN)."""
+    return [a for a in await session.exec(select(Area.id).where(in_area(area_path))) if a]
+
+
+@dataclass(frozen=True)
+class OverdueChild:
+    id: int
+    name: str
+    colour: str
+    due_on: date
+    area_path: str
+    volunteers: list[tuple[int, str]]  # person id, name
+
+
+async def overdue_page(
+    session: AsyncSession, *, areas: list[int], today: date, colour: str | None,
+    offset: int, limit: int, child_id: int | None = None,
+) -> tuple[list[OverdueChild], int]:  # fmt: skip
+    """Overdue children of these areas, by village and most overdue first, and how many."""
+    where = [
+        col(Child.area_id).in_(areas), col(Child.active).is_(True), col(Child.due_on) < today,
+    ]  # fmt: skip
+    if colour is not None:
+        where.append(col(Child.colour) == colour)
+    if child_id is not None:
+        where.append(col(Child.id) == child_id)
+    total = (await session.exec(select(func.count()).select_from(Child).where(*where))).one()
+    rows = list(
+        await session.exec(
+            select(Child.id, Child.name, Child.colour, Child.due_on, Area.path)
+            .join(Area, col(Area.id) == Child.area_id)
+            .where(*where)
+            .order_by(col(Area.path), col(Child.due_on), col(Child.id))
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    names: dict[int, list[tuple[int, str]]] = {}
+    if rows:
+        for child_id, person_id, name in await session.exec(
+            select(Pairing.child_id, Person.id, Person.name)
+            .join(Person, col(Person.id) == Pairing.volunteer_id)
+            .where(col(Pairing.child_id).in_([r[0] for r in rows]), col(Pairing.ended_on).is_(None))
+        ):
+            names.setdefault(child_id, []).append((person_id, name))
+    page = [OverdueChild(cid, n, c, d, p, names.get(cid, [])) for cid, n, c, d, p in rows]
+    return page, total
+
+
+@dataclass(frozen=True)
+class AreaFigures:
+    paired: int  # children someone is paired with
+    within_interval: int  # visited within their colour's interval
+    on_track: int  # on track for six visits this year
+
+
+async def figures(
+    session: AsyncSession, *, areas: list[int], today: date, expected: int
+) -> AreaFigures:
+    where = (
+        col(Child.area_id).in_(areas),
+        col(Child.active).is_(True),
+        col(Child.due_on).is_not(None),
+    )
+    within = func.sum(case((col(Child.due_on) >= today, 1), else_=0))
+    on_track = func.sum(
+        case(
+            (and_(col(Child.visits_year) == today.year, col(Child.visits_in_year) >= expected), 1),
+            else_=0 if expected > 0 else 1,
+        )
+    )
+    paired, inside, tracked = (
+        await session.exec(select(func.count(), within, on_track).select_from(Child).where(*where))
+    ).one()
+    return AreaFigures(paired, inside or 0, tracked or 0)
