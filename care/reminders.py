@@ -57,7 +57,7 @@ def visit_reminders(
 
     VISIT_SOON 3 days before, VISIT_DUE on the day, VISIT_OVERDUE every 3 days after it, and at
     exactly 7 days late VISIT_ESCALATED alone (7 is no multiple of 3; the escalation is sent once,
-    after that the child stays on /overdue).
+    after that the child stays on the overdue list).
 
     A snooze silences everything while `today < snoozed_until`. It postpones, never swallows: on
     the day it ends an overdue visit is reminded at once, escalated if 7 or more days late.
@@ -72,7 +72,8 @@ def visit_reminders(
     resumed = today == snoozed_until
     escalate = late == ESCALATE_AT_DAYS or (resumed and late > ESCALATE_AT_DAYS)
     if planned is not None and today <= planned:
-        return [Kind.VISIT_ESCALATED] * escalate + [Kind.VISIT_PLANNED] * (today == planned)
+        planned_today = [Kind.VISIT_PLANNED] if today == planned else []
+        return ([Kind.VISIT_ESCALATED] if escalate else []) + planned_today
     if escalate:
         return [Kind.VISIT_ESCALATED]
     if late and (late % OVERDUE_EVERY_DAYS == 0 or resumed):
@@ -145,7 +146,7 @@ def care_date_reminders(
 
 def birthday_on(birth_date: date, lunar: LunarBirthday | None, year: int) -> date:
     """The child's birthday of `year`: of the solar year, or for a birthday kept by the lunar
-    calendar, of the lunar year (so a 腊月 birthday of lunar 2024 falls in January 2025).
+    calendar, of the lunar year `year` (腊月初三 of lunar 2024 is 2 January 2025).
 
     A lunar year is shorter than a solar one: a solar year may hold a lunar birthday twice or not
     at all, so use `next_birthday` to find the one that comes next. Someone born on 29 February

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, update
+from sqlalchemy import and_, bindparam, case, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -65,15 +65,22 @@ async def refresh(session: AsyncSession, child_ids: Sequence[int]) -> None:
 
 
 async def count_visit(session: AsyncSession, *, child_id: int, day: date) -> None:
-    """One more visit in `day`'s year (for the yearly minimum of six)."""
-    child = await session.get(Child, child_id)
-    if child is None:
-        return
-    if child.visits_year == day.year:
-        child.visits_in_year += 1
-    elif child.visits_year is None or child.visits_year < day.year:
-        child.visits_year, child.visits_in_year = day.year, 1
-    session.add(child)
+    """One more visit in `day`'s year (for the yearly minimum of six), in one statement; a
+    visit recorded late for a year already closed changes nothing."""
+    year = day.year
+    older = or_(col(Child.visits_year).is_(None), col(Child.visits_year) < year)
+    await session.exec(
+        update(Child)
+        .where(col(Child.id) == child_id)
+        .values(
+            visits_in_year=case(
+                (col(Child.visits_year) == year, col(Child.visits_in_year) + 1),
+                (older, 1),
+                else_=col(Child.visits_in_year),
+            ),
+            visits_year=case((older, year), else_=col(Child.visits_year)),
+        )
+    )
 
 
 async def area_ids(session: AsyncSession, area_path: str) -> list[int]:

@@ -31,18 +31,8 @@ class VisitedChild:
 async def children_to_visit(
     session: AsyncSession, scope: ChildScope, *, year_start: date, child_id: int | None = None
 ) -> list[VisitedChild]:
-    """The active children in scope, with what due dates need; one query."""
-    last = (
-        select(func.max(Visit.visited_on))
-        .where(col(Visit.child_id) == col(Child.id))
-        .scalar_subquery()
-    )
-    this_year = (
-        select(func.count())
-        .select_from(Visit)
-        .where(col(Visit.child_id) == col(Child.id), col(Visit.visited_on) >= year_start)
-        .scalar_subquery()
-    )
+    """The active children in scope, with what due dates need; one query (the last visit and
+    the year's count are kept on the child, see storage.due)."""
     pairing = select(func.min(Pairing.started_on)).where(
         col(Pairing.child_id) == col(Child.id), col(Pairing.ended_on).is_(None)
     )
@@ -50,8 +40,8 @@ async def children_to_visit(
         pairing = pairing.where(col(Pairing.volunteer_id) == scope.volunteer_id)
     query = (
         select(
-            Child.id, Child.name, Child.colour, Area.path, last, pairing.scalar_subquery(),
-            Child.created_at, this_year,
+            Child.id, Child.name, Child.colour, Area.path, Child.last_visit_on,
+            pairing.scalar_subquery(), Child.created_at, Child.visits_year, Child.visits_in_year,
         )
         .join(Area, col(Area.id) == Child.area_id)
         .where(col(Child.active).is_(True), scope_clause(scope))
@@ -60,9 +50,11 @@ async def children_to_visit(
     if child_id is not None:
         query = query.where(col(Child.id) == child_id)
     return [
-        VisitedChild(cid, name, colour, path, last_visit, since or created.date(), count)
-        for cid, name, colour, path, last_visit, since, created, count in await session.exec(query)
-    ]
+        VisitedChild(cid, name, colour, path, last_visit, since or created.date(),
+                     count if year == year_start.year else 0)
+        for cid, name, colour, path, last_visit, since, created, year, count
+        in await session.exec(query)
+    ]  # fmt: skip
 
 
 def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:

@@ -14,6 +14,7 @@ from handlers.drafts import sweep
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
+from storage import visits
 from storage.models import Visit
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
 
@@ -67,13 +68,14 @@ async def test_happy_path_by_tapping_only(box: Sandbox) -> None:
 async def test_english_with_two_children_overdue_first(box: Sandbox) -> None:
     volunteer = await volunteer_with(box, "熊子", "薛子", language="English")
     async with box.services.sessions.begin() as session:
-        earlier = NOW.date() - timedelta(days=3)
-        session.add(
-            Visit(
-                child_id=await child_id(box, "薛子"), person_id=1, visited_on=earlier,
-                mode="home", health="good", mood="good", study="normal", care="good",
-                parents="contacted", draft_key="old",
-            )
+        earlier = NOW.date() - timedelta(days=3)  # a visit three days ago, stored as a check-in is
+        await visits.save(
+            session,
+            {
+                "child_id": await child_id(box, "薛子"), "person_id": 1, "visited_on": earlier,
+                "mode": "home", "health": "good", "mood": "good", "study": "normal",
+                "care": "good", "parents": "contacted", "draft_key": "old",
+            },
         )  # fmt: skip
     await volunteer.send("/checkin")
     assert volunteer.last.text == "Which child did you visit?"
