@@ -34,8 +34,17 @@ from telegram.warnings import PTBUserWarning
 from care.invites import expiry
 from care.ledger import parse_ledger
 from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import checkin, child_forms, invite, ledger_import, onboarding, pairing, report
-from handlers import basic, cases, children, drafts, export, mychildren, overdue, people
+from conversations import (
+    checkin,
+    child_forms,
+    invite,
+    ledger_import,
+    onboarding,
+    pairing,
+    report,
+    visit_plan,
+)
+from handlers import basic, cases, children, drafts, export, mychildren, overdue, people, reminders
 from handlers import pairing as pairing_gaps
 from handlers.alerts import escalate_due
 from handlers.context import BotContext, Services
@@ -55,6 +64,7 @@ from storage.types import utcnow
 
 log = logging.getLogger("carebot")
 ESCALATE_EVERY = 30  # seconds between looks at the escalation ladder
+REMIND_EVERY = 15 * 60  # the reminder planner: the first run of a day plans it, the rest nothing
 
 # Our conversations mix buttons and typed answers, so they key on (chat, user), not on the
 # message; PTB warns about that combination, which is intended here.
@@ -107,6 +117,7 @@ def add_handlers(application: Application) -> None:
             *pairing.build(),
             checkin.build(),
             *report.build(),
+            *visit_plan.build(),
             *cases.handlers(),
             CommandHandler("help", basic.show_help),
             CommandHandler("language", basic.ask_language),
@@ -149,6 +160,9 @@ async def _post_init(application: Application) -> None:
         sender.start()
     assert application.job_queue is not None
     application.job_queue.run_repeating(_escalate, interval=ESCALATE_EVERY, first=5, name="ladder")
+    application.job_queue.run_repeating(
+        reminders.plan_job, interval=REMIND_EVERY, first=10, name="reminders"
+    )
 
 
 async def _escalate(context: ContextTypes.DEFAULT_TYPE) -> None:

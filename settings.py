@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from care.cases import Ladder
+from care.reminders import CareDate
 from locales import LOCALES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/care.db"
@@ -32,6 +33,10 @@ class Settings(BaseSettings):
     quiet_hours_end: time = time(8, 0)
     alert_chat_id: int | None = Field(
         default=None, description="group chat that gets the minimum of every urgent alert"
+    )
+    care_dates: dict[str, list[date]] = Field(
+        default_factory=dict,
+        description='JSON, e.g. {"winter_holiday": ["2027-01-23"], "term_start": ["2027-02-22"]}',
     )
     escalate_after_minutes: int = Field(default=10, ge=1)
     alert_chat_after_minutes: int = Field(default=30, ge=1)
@@ -67,6 +72,16 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LOCALES)}")
         return value
 
+    @field_validator("care_dates")
+    @classmethod
+    def _known_care_dates(cls, value: dict[str, list[date]]) -> dict[str, list[date]]:
+        unknown = set(value) - {c.value for c in CareDate}
+        if unknown:
+            raise ValueError(
+                f"unknown care dates {sorted(unknown)}; known: {[c.value for c in CareDate]}"
+            )
+        return value
+
     @field_validator("bot_username")
     @classmethod
     def _strip_at(cls, value: str | None) -> str | None:
@@ -75,6 +90,10 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def configured_care_dates(self) -> dict[CareDate, list[date]]:
+        return {CareDate(name): days for name, days in self.care_dates.items()}
 
     @cached_property
     def ladder(self) -> Ladder:

@@ -63,6 +63,7 @@ def fallbacks(
 FLOWS = (
     "onboarding", "invite", "import", "child_colour", "child_school", "child_guardian",
     "child_add", "pair", "unpair", "checkin", "report", "urgent", "resolve",
+    "plan", "snooze",
 )  # fmt: skip
 
 

@@ -6,6 +6,7 @@ from care.cases import Situation, Status
 from care.children import Category, Colour, Schooling
 from care.ledger import ProblemCode
 from care.pairing import Gap, Rule
+from care.reminders import CareDate
 from care.roles import Gender, Role
 from care.visits import Care, DateProblem, Health, Mode, Mood, Parents, RedFlag, Safety, Study
 from locales import _ as mark
@@ -166,4 +167,13 @@ EVENT = {
     "viewed": mark("event.viewed"),
     "acknowledged": mark("event.acknowledged"),
     "resolved": mark("event.resolved"),
+}
+CARE_DATE = {
+    CareDate.SPRING_FESTIVAL: mark("care_date.spring_festival"),
+    CareDate.LANTERN: mark("care_date.lantern"),
+    CareDate.CHILDRENS_DAY: mark("care_date.childrens_day"),
+    CareDate.MID_AUTUMN: mark("care_date.mid_autumn"),
+    CareDate.WINTER_HOLIDAY: mark("care_date.winter_holiday"),
+    CareDate.SUMMER_HOLIDAY: mark("care_date.summer_holiday"),
+    CareDate.TERM_START: mark("care_date.term_start"),
 }

@@ -136,7 +136,10 @@ def _lines(context: BotContext, children: list[OverdueChild], today: date) -> li
             lines.append(f"\n🏘 {village.rsplit('/', 1)[-1]}")
         names = "、".join(name for _, name in child.volunteers) or "—"
         dot, late = labels.COLOUR_DOT[Colour(child.colour)], days_overdue(child.due_on, today)
-        lines.append(t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names))
+        line = t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names)
+        if child.planned is not None:
+            line += " · " + t("overdue.planned", day=t.date(child.planned))
+        lines.append(line)
     return lines
 
 

@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Colour
 from care.visits import next_due
 from storage.areas import in_area
-from storage.models import Area, Child, Pairing, Person, Visit
+from storage.models import Area, Child, Pairing, Person, Visit, VisitPlan
 
 CHUNK = 500
 
@@ -96,6 +96,7 @@ class OverdueChild:
     due_on: date
     area_path: str
     volunteers: list[tuple[int, str]]  # person id, name
+    planned: date | None  # the earliest visit a volunteer has planned from today on
 
 
 async def overdue_page(
@@ -131,7 +132,21 @@ async def overdue_page(
             .where(col(Pairing.child_id).in_([r[0] for r in rows]), col(Pairing.ended_on).is_(None))
         ):
             names.setdefault(child_id, []).append((person_id, name))
-    page = [OverdueChild(cid, n, c, d, p, names.get(cid, [])) for cid, n, c, d, p in rows]
+    plans: dict[int, date] = {}
+    if rows:
+        for child_id, planned in await session.exec(
+            select(VisitPlan.child_id, func.min(VisitPlan.planned_on))
+            .where(
+                col(VisitPlan.child_id).in_([r[0] for r in rows]),
+                col(VisitPlan.planned_on) >= today,
+            )
+            .group_by(col(VisitPlan.child_id))
+        ):
+            plans[child_id] = planned
+    page = [
+        OverdueChild(cid, n, c, d, p, names.get(cid, []), plans.get(cid))
+        for cid, n, c, d, p in rows
+    ]
     return page, total
 
 

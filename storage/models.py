@@ -257,3 +257,18 @@ class Outbox(SQLModel, table=True):
     message_id: int | None = None
     failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     error: str = Field(default="", max_length=200)
+
+
+class VisitPlan(SQLModel, table=True):
+    """A volunteer's answer to a reminder: the day they will visit, or a snooze with a reason."""
+
+    __tablename__ = "visit_plan"
+    __table_args__ = (UniqueConstraint("child_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id")
+    person_id: int = Field(foreign_key="person.id")
+    planned_on: date | None = None
+    snoozed_until: date | None = None
+    reason: str = Field(default="", max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
