@@ -137,6 +137,7 @@ def add_handlers(application: Application) -> None:
             CallbackQueryHandler(overdue.turn, pattern=r"^ov:"),
             CallbackQueryHandler(overdue.nudge_one, pattern=r"^ovn:"),
             CallbackQueryHandler(overdue.nudge_page, pattern=r"^ova:"),
+            CallbackQueryHandler(overdue.choose_village, pattern=r"^ovf:"),
             CommandHandler("unpaired", pairing_gaps.unpaired),
             CallbackQueryHandler(pairing_gaps.reviewed, pattern=r"^pr:review:"),
             CommandHandler("cancel", basic.nothing_to_cancel),

@@ -19,6 +19,7 @@ from handlers.context import BotContext
 from handlers.guard import guarded
 from handlers.keyboards import keyboard, pager
 from storage import audit, due, outbox
+from storage import children as children_store
 from storage.due import OverdueChild
 from storage.models import Person
 from storage.outbox import Message
@@ -105,7 +106,8 @@ async def _show(update: Update, context: BotContext, view: View) -> None:
     if nav:
         rows.append([(label, view.data(page=int(d.split(":")[1]))) for label, d in nav])
     rows.append([(f"{labels.COLOUR_DOT[c]}", view.data(page=0, colour=c.value)) for c in Colour]
-                + [(t("children.all"), view.data(page=0, colour="-", village=0))])  # fmt: skip
+                + [(t("children.filter_village"), "ovf:" + view.data(page=0)[3:]),
+                   (t("children.all"), view.data(page=0, colour="-", village=0))])  # fmt: skip
     if update.callback_query:
         await update.callback_query.edit_message_text(text, reply_markup=keyboard(rows))
     else:
@@ -206,3 +208,23 @@ async def nudge_page(update: Update, context: BotContext) -> None:
         )  # fmt: skip
     sent = await _nudge(context, children)
     await query.answer(context.t("overdue.nudged", count=sent), show_alert=True)
+
+
+@guarded(Role.DIRECTOR)
+async def choose_village(update: Update, context: BotContext) -> None:
+    """`ovf:<view>`: the villages of the viewer's area, each leading back to the list."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.viewer is not None
+    view = View.parse("ov:" + query.data.removeprefix("ovf:"))
+    if view is None:
+        await query.answer(context.t("common.stale_button"), show_alert=True)
+        return
+    async with context.services.sessions() as session:
+        villages = await children_store.villages_in(session, context.viewer.area_path)
+    options = [(context.t("children.all"), view.data(village=0))] + [
+        (v.path.split("/", 1)[-1], view.data(village=v.id or 0)) for v in villages[:60]
+    ]
+    await query.answer()
+    await query.edit_message_text(
+        context.t("children.choose_filter"), reply_markup=keyboard([[o] for o in options])
+    )

@@ -290,7 +290,7 @@ class ExportData:
     children: list[LedgerRow]
     # child's name, ID number, area path, volunteer's name, since, reviewed
     pairings: list[tuple[str, str | None, str, str, date, date | None]]
-    child_ids: list[int]
+    last_visits: list[date | None]  # per child, in the order of `children`
 
 
 async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
@@ -302,11 +302,10 @@ async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
         .order_by(col(Area.path), col(Child.household_id), col(Child.id))
     )
     rows: list[LedgerRow] = []
-    ids: list[int] = []
+    last_visits: list[date | None] = []
     for serial, (child, path, household) in enumerate(await session.exec(query), start=1):
         rows.append(ledger_row(child, path, household, serial))
-        assert child.id is not None
-        ids.append(child.id)
+        last_visits.append(child.last_visit_on)
     pairings = list(
         await session.exec(
             select(
@@ -320,7 +319,7 @@ async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
             .order_by(col(Area.path), col(Child.id))
         )
     )  # fmt: skip
-    return ExportData(rows, [tuple(p) for p in pairings], ids)  # type: ignore[misc]
+    return ExportData(rows, [tuple(p) for p in pairings], last_visits)  # type: ignore[misc]
 
 
 async def export_workbook(session: AsyncSession, *, area_path: str, actor_id: int | None) -> bytes:
@@ -331,8 +330,10 @@ async def export_workbook(session: AsyncSession, *, area_path: str, actor_id: in
         (child, id_number or "", path.rsplit("/", 1)[-1], volunteer, since, reviewed or "")
         for child, id_number, path, volunteer, since, reviewed in data.pairings
     ]
-    # No visits are recorded yet (the check-in issue adds them): the sheet lists each child.
-    visits = [(row.name, row.id_number or "", row.village, "") for row in data.children]
+    visits = [
+        (row.name, row.id_number or "", row.village, last or "")
+        for row, last in zip(data.children, data.last_visits, strict=True)
+    ]
     audit.record(
         session, actor_id=actor_id, action="export", subject=f"area:{area_path}",
         detail=f"children={len(data.children)}",

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import openpyxl
 from sqlmodel import select
 
 from care.roles import Role
@@ -51,6 +53,16 @@ async def test_overdue_by_village_most_overdue_first_with_figures(box: Sandbox) 
     assert "邹泽思" not in text  # visited today
     await supervisor.press("🟢")
     assert "逾期未走访 2 名" in supervisor.last.text and "熊子" not in supervisor.last.text
+    await supervisor.press("全部")
+    await supervisor.press("🏘 按村")
+    await supervisor.press("城关镇/东村")
+    text = supervisor.last.text
+    assert "逾期未走访 2 名" in text and "熊子" in text and "刘轩宇" not in text
+    # the export's last-visit sheet has the visit of today
+    await supervisor.send("/export")
+    book = openpyxl.load_workbook(io.BytesIO(supervisor.last.document["content"]))
+    visited = {row[0]: row[3] for row in book["最近走访"].iter_rows(min_row=2, values_only=True)}
+    assert visited["邹泽思"] == "2026-11-23" and visited["熊子"] in (None, "")
 
 
 async def test_nudges_reach_the_volunteer_once_a_day(box: Sandbox) -> None:
