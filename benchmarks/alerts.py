@@ -18,13 +18,14 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks.checkin import NOW
+from benchmarks.data import county_town_village
 from care.idcard import make_id
 from sandbox.harness import Sandbox
 from sandbox.telegram import ApiCall
 from settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_sessions
-from storage.models import Area, Child, Pairing, Person
+from storage.models import Child, Pairing, Person
 
 RECIPIENTS = 20
 TARGET = 1.0
@@ -34,15 +35,7 @@ async def seed(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     await migrate.upgrade(engine)
     async with make_sessions(engine).begin() as session:
-        county = Area(name="示范县", level=1, path="示范县")
-        session.add(county)
-        await session.flush()
-        town = Area(name="城关镇", level=2, path="示范县/城关镇", parent_id=county.id)
-        session.add(town)
-        await session.flush()
-        village = Area(name="东村", level=3, path="示范县/城关镇/东村", parent_id=town.id)
-        session.add(village)
-        await session.flush()
+        town, village = await county_town_village(session)
         assert town.id is not None and village.id is not None
         for n in range(RECIPIENTS):  # 18 town supervisors and 2 village directors
             role, area = ("supervisor", town.id) if n < 18 else ("director", village.id)

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
 
+from benchmarks.data import county_town_village
 from bot import build_update_processor
 from care.idcard import make_id
 from sandbox.harness import Sandbox
@@ -32,7 +33,7 @@ from sandbox.telegram import JSON, FakeTelegram
 from settings import Settings
 from storage import migrate
 from storage.db import make_engine, make_sessions
-from storage.models import Area, Child, Pairing, Person
+from storage.models import Child, Pairing, Person
 
 NOW = datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Asia/Shanghai"))
 # the button presses of a check-in that goes well: 13 taps, no typing
@@ -45,15 +46,7 @@ async def seed(settings: Settings, people: int) -> None:
     engine = make_engine(settings.database_url)
     await migrate.upgrade(engine)
     async with make_sessions(engine).begin() as session:
-        county = Area(name="示范县", level=1, path="示范县")
-        session.add(county)
-        await session.flush()
-        town = Area(name="城关镇", level=2, path="示范县/城关镇", parent_id=county.id)
-        session.add(town)
-        await session.flush()
-        village = Area(name="东村", level=3, path="示范县/城关镇/东村", parent_id=town.id)
-        session.add(village)
-        await session.flush()
+        town, village = await county_town_village(session)
         assert village.id is not None
         for n in range(people):
             person = Person(tg_user_id=5000 + n, name=f"志愿者{n}", role="volunteer",

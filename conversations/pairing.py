@@ -191,16 +191,21 @@ def _child_from(data: str, prefix: str) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-@guarded(Role.SUPERVISOR)
-async def pair_button(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    child_id = _child_from(query.data, "pair:child:")
-    if child_id is None:
-        await query.answer(context.t("common.stale_button"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
-    return await PAIR_FORM.start(update, context, {"child_id": child_id})
+def _from_card(form: Form, prefix: str):
+    """`<prefix><child id>` from a child's card starts `form` for that child."""
+
+    @guarded(Role.SUPERVISOR)
+    async def start(update: Update, context: BotContext) -> int:
+        query = update.callback_query
+        assert query is not None and query.data is not None
+        child_id = _child_from(query.data, prefix)
+        if child_id is None:
+            await query.answer(context.t("common.stale_button"), show_alert=True)
+            return ConversationHandler.END
+        await query.answer()
+        return await form.start(update, context, {"child_id": child_id})
+
+    return start
 
 
 # -- ending a pairing -------------------------------------------------------------------------
@@ -247,18 +252,6 @@ UNPAIR_FORM = Form(
 
 
 @guarded(Role.SUPERVISOR)
-async def unpair_button(update: Update, context: BotContext) -> int:
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    child_id = _child_from(query.data, "unp:child:")
-    if child_id is None:
-        await query.answer(context.t("common.stale_button"), show_alert=True)
-        return ConversationHandler.END
-    await query.answer()
-    return await UNPAIR_FORM.start(update, context, {"child_id": child_id})
-
-
-@guarded(Role.SUPERVISOR)
 async def unpair_command(update: Update, context: BotContext) -> int:
     return await _by_name(update, context, UNPAIR_FORM, "unp")
 
@@ -268,13 +261,13 @@ def build() -> list[ConversationHandler]:
         PAIR_FORM.handlers(
             [
                 CommandHandler("pair", pair_command),
-                CallbackQueryHandler(pair_button, pattern=r"^pair:child:"),
+                CallbackQueryHandler(_from_card(PAIR_FORM, "pair:child:"), pattern=r"^pair:child:"),
             ]
         ),
         UNPAIR_FORM.handlers(
             [
                 CommandHandler("unpair", unpair_command),
-                CallbackQueryHandler(unpair_button, pattern=r"^unp:child:"),
+                CallbackQueryHandler(_from_card(UNPAIR_FORM, "unp:child:"), pattern=r"^unp:child:"),
             ]
         ),
     ]

@@ -12,10 +12,10 @@ import json
 import logging
 import time
 import warnings
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
-from aiolimiter import AsyncLimiter
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
@@ -39,15 +39,35 @@ def _markup(buttons: str) -> InlineKeyboardMarkup | None:
     )
 
 
+class SlidingWindow:
+    """At most `limit` acquisitions in any `period` seconds. A leaky bucket (aiolimiter) lets a
+    full burst and then its steady rate into the same second, which Telegram answers with a
+    flood wait; this lets a burst go when the last second was quiet and paces the rest."""
+
+    def __init__(self, limit: int, period: float) -> None:
+        self.limit, self.period = limit, period
+        self._times: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:  # first come, first served
+            while True:
+                now = time.monotonic()
+                while self._times and now - self._times[0] >= self.period:
+                    self._times.popleft()
+                if len(self._times) < self.limit:
+                    self._times.append(now)
+                    return
+                await asyncio.sleep(self.period - (now - self._times[0]))
+
+
 class Sender:
     def __init__(
-        self, application: Application, *, per_second: float = 29.5, chat_interval: float = 1.0
+        self, application: Application, *, per_second: int = 29, chat_interval: float = 1.0
     ) -> None:
         self.application = application
         self.services: Services = application.bot_data["services"]
-        # Evenly spaced, no bursts: a burst of 30 followed by the steady rate would put more
-        # than 30 messages into one second, which Telegram answers with a flood wait.
-        self.limiter = AsyncLimiter(1, 1 / per_second)
+        self.window = SlidingWindow(int(per_second), 1.0)
         self.chat_interval = chat_interval
         self._chat_free: dict[int, float] = {}  # monotonic time each chat may get a message
         self._paused_until = 0.0  # a flood wait from Telegram holds every message
@@ -102,34 +122,34 @@ class Sender:
     async def _deliver(self, row: Outbox) -> None:
         assert row.id is not None
         await self._wait_turn(row.chat_id)
-        async with self.limiter:
-            try:
-                sent = await self.application.bot.send_message(
-                    row.chat_id, row.text, reply_markup=_markup(row.buttons)
-                )
-            except RetryAfter as exc:
-                with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-                    warnings.simplefilter("ignore", PTBDeprecationWarning)
-                    wait = exc.retry_after
-                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-                self._paused_until = time.monotonic() + seconds
-                await self._later(row, seconds, "retry_after", attempt=False)
-            except Forbidden:
-                await self._unreachable(row)
-            except BadRequest as exc:
-                await self._failed(row, f"bad_request: {exc.message[:80]}")
-            except NetworkError as exc:  # includes TimedOut and Telegram's 5xx
-                if row.attempts + 1 >= MAX_ATTEMPTS:
-                    await self._failed(row, "network")
-                else:
-                    backoff = min(2.0**row.attempts, 300.0)
-                    await self._later(row, backoff, type(exc).__name__, attempt=True)
+        await self.window.acquire()
+        try:
+            sent = await self.application.bot.send_message(
+                row.chat_id, row.text, reply_markup=_markup(row.buttons)
+            )
+        except RetryAfter as exc:
+            with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                wait = exc.retry_after
+            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+            self._paused_until = time.monotonic() + seconds
+            await self._later(row, seconds, "retry_after", attempt=False)
+        except Forbidden:
+            await self._unreachable(row)
+        except BadRequest as exc:
+            await self._failed(row, f"bad_request: {exc.message[:80]}")
+        except NetworkError as exc:  # includes TimedOut and Telegram's 5xx
+            if row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._failed(row, "network")
             else:
-                async with self.services.sessions.begin() as session:
-                    await outbox.sent(
-                        session, outbox_id=row.id, message_id=sent.message_id,
-                        now=self.services.now(),
-                    )  # fmt: skip
+                backoff = min(2.0**row.attempts, 300.0)
+                await self._later(row, backoff, type(exc).__name__, attempt=True)
+        else:
+            async with self.services.sessions.begin() as session:
+                await outbox.sent(
+                    session, outbox_id=row.id, message_id=sent.message_id,
+                    now=self.services.now(),
+                )  # fmt: skip
 
     async def _later(self, row: Outbox, seconds: float, error: str, *, attempt: bool) -> None:
         assert row.id is not None
