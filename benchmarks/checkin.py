@@ -46,7 +46,7 @@ async def seed(settings: Settings, people: int) -> None:
     engine = make_engine(settings.database_url)
     await migrate.upgrade(engine)
     async with make_sessions(engine).begin() as session:
-        town, village = await county_town_village(session)
+        _town, village = await county_town_village(session)
         assert village.id is not None
         for n in range(people):
             person = Person(tg_user_id=5000 + n, name=f"志愿者{n}", role="volunteer",
