@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,22 +64,34 @@ async def refresh(session: AsyncSession, child_ids: Sequence[int]) -> None:
             await connection.execute(statement, values)
 
 
-async def count_visit(session: AsyncSession, *, child_id: int, day: date) -> None:
-    """One more visit in `day`'s year (for the yearly minimum of six), in one statement; a
-    visit recorded late for a year already closed changes nothing."""
-    year = day.year
-    older = or_(col(Child.visits_year).is_(None), col(Child.visits_year) < year)
+async def after_visit(session: AsyncSession, *, child_id: int, day: date) -> None:
+    """A visit on `day`: the last visit, the due date and the year's count, in one read and
+    one write (a visit recorded late for a year already closed does not count for it)."""
+    since = (
+        select(func.min(Pairing.started_on))
+        .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
+        .scalar_subquery()
+    )
+    found = (
+        await session.exec(
+            select(
+                Child.colour, Child.last_visit_on, Child.visits_year, Child.visits_in_year, since
+            ).where(col(Child.id) == child_id)
+        )
+    ).first()
+    if found is None:
+        return
+    colour, last, year, count, paired = found
+    last = max(day, last) if last else day
+    if year == day.year:
+        count += 1
+    elif year is None or year < day.year:
+        year, count = day.year, 1
+    values = due_values(child_id, colour, last, paired)
     await session.exec(
         update(Child)
         .where(col(Child.id) == child_id)
-        .values(
-            visits_in_year=case(
-                (col(Child.visits_year) == year, col(Child.visits_in_year) + 1),
-                (older, 1),
-                else_=col(Child.visits_in_year),
-            ),
-            visits_year=case((older, year), else_=col(Child.visits_year)),
-        )
+        .values(last_visit_on=last, due_on=values["due_on"], visits_year=year, visits_in_year=count)
     )
 
 

@@ -74,8 +74,7 @@ async def save(session: AsyncSession, values: dict[str, Any]) -> tuple[int, bool
     if new_id is None:
         existing = select(Visit.id).where(col(Visit.draft_key) == values["draft_key"])
         return (await session.exec(existing)).one(), False
-    await due.count_visit(session, child_id=values["child_id"], day=values["visited_on"])
-    await due.refresh(session, [values["child_id"]])
+    await due.after_visit(session, child_id=values["child_id"], day=values["visited_on"])
     subject = f"child:{values['child_id']}"
     audit.record(
         session, actor_id=values["person_id"], action="visit", subject=subject,
