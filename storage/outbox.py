@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -100,13 +100,6 @@ async def failed(session: AsyncSession, *, outbox_id: int, now: datetime, error:
         .where(col(Outbox.id) == outbox_id)
         .values(failed_at=now, claimed_until=None, error=error)
     )
-
-
-async def next_attempt(session: AsyncSession) -> datetime | None:
-    query = select(func.min(Outbox.next_attempt_at)).where(
-        col(Outbox.sent_at).is_(None), col(Outbox.failed_at).is_(None)
-    )
-    return (await session.exec(query)).one()
 
 
 async def pending_for_case(

@@ -99,10 +99,3 @@ async def set_plan(
     await session.exec(statement)  # type: ignore[call-overload]
     action = "visit_plan" if values.get("planned_on") else "visit_snooze"
     audit.record(session, actor_id=person_id, action=action, subject=f"child:{child_id}")
-
-
-async def plan_of(session: AsyncSession, *, child_id: int, person_id: int) -> VisitPlan | None:
-    query = select(VisitPlan).where(
-        VisitPlan.child_id == child_id, VisitPlan.person_id == person_id
-    )
-    return (await session.exec(query)).first()
