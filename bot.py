@@ -110,13 +110,15 @@ def add_handlers(application: Application) -> None:
     application.add_handler(TypeHandler(Update, identify), group=-1)
     application.add_handlers(
         [
+            # The flows people use most come first: each update is offered to the handlers in
+            # this order until one takes it.
+            checkin.build(),
+            *report.build(),
             onboarding.build(),
             invite.build(),
             ledger_import.build(),
             *child_forms.build(),
             *pairing.build(),
-            checkin.build(),
-            *report.build(),
             *visit_plan.build(),
             *cases.handlers(),
             CommandHandler("help", basic.show_help),
