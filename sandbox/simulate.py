@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+from datetime import date
 from pathlib import Path
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from care.children import Category, Colour
+from care.idcard import make_id
 from care.invites import expiry
 from care.roles import Gender, Role
 from locales import Translator, locale_for
@@ -14,8 +19,9 @@ from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from sandbox.telegram import Sent
 from settings import Settings
-from storage import areas, invites, migrate, people
+from storage import areas, children, invites, migrate, pairings, people
 from storage.db import make_engine, make_sessions
+from storage.models import Child
 from storage.types import utcnow
 
 DEMO_AREAS = [
@@ -30,6 +36,12 @@ DEMO_PEOPLE = [
     (202, "李强", Role.DIRECTOR, "示范县/城关镇/东村", Gender.MALE),
     (203, "张敏", Role.SUPERVISOR, "示范县/城关镇", Gender.FEMALE),
     (204, "赵刚", Role.ADMIN, "示范县", Gender.MALE),
+]
+# (name, gender, birth date, category, colour); the demo volunteer 王芳 is paired with all
+DEMO_CHILDREN = [
+    ("李小红", Gender.FEMALE, date(2015, 4, 12), Category.LEFT_BEHIND, Colour.YELLOW),
+    ("张明", Gender.MALE, date(2013, 9, 3), Category.UNSUPPORTED, Colour.RED),
+    ("王乐乐", Gender.MALE, date(2018, 1, 20), Category.OTHER_DIFFICULTY, Colour.GREEN),
 ]
 NEWCOMER_ID = 100
 LINK = re.compile(r"https://t\.me/\w+\?start=([\w-]+)")
@@ -55,6 +67,7 @@ async def seed(settings: Settings) -> str:
                     gender=gender,
                     locale=None,
                 )
+            await _demo_children(session)
             county = await areas.ensure_path(session, "示范县")
             assert county.id is not None
             return await invites.issue(
@@ -66,6 +79,27 @@ async def seed(settings: Settings) -> str:
             )
     finally:
         await engine.dispose()
+
+
+async def _demo_children(session: AsyncSession) -> None:
+    """A few children of 东村, paired with the demo volunteer, so /checkin and /urgent work."""
+    village = await areas.ensure_path(session, "示范县/城关镇/东村")
+    volunteer = await people.by_tg_user(session, 201)
+    assert village.id is not None and volunteer is not None and volunteer.id is not None
+    for n, (name, gender, birth, category, colour) in enumerate(DEMO_CHILDREN):
+        sequence = 2 * n + (1 if gender == Gender.MALE else 2)
+        child = Child(
+            name=name, gender=gender.value, birth_date=birth, category=category.value,
+            colour=colour.value, area_id=village.id,
+            id_number=make_id("320999", birth, sequence), guardian_name="祖母",
+            guardian_relation="祖母", consent=True,
+        )  # fmt: skip
+        await children.add(session, child, actor_id=volunteer.id)
+        assert child.id is not None
+        await pairings.create(
+            session, child_id=child.id, volunteer_id=volunteer.id,
+            started_on=date(2026, 3, 1), broken_rules=[], reason="", actor_id=volunteer.id,
+        )  # fmt: skip
 
 
 def show(messages: list[Sent]) -> None:
