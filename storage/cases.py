@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,6 +15,7 @@ from care.cases import Audience, Status
 from care.roles import Role
 from storage import audit
 from storage.areas import in_area
+from storage.db import insert_for
 from storage.models import Area, Case, CaseEvent, Child, Person
 
 
@@ -54,9 +54,8 @@ async def audience(session: AsyncSession, *, area_path: str, who: Audience) -> l
 
 async def create(session: AsyncSession, values: dict[str, Any]) -> tuple[Case, bool]:
     """Stores a report once per draft; returns (case, newly stored)."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
     statement = (
-        dialect.insert(Case)
+        insert_for(session, Case)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Case.id)

@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.db import insert_for
 from storage.models import Outbox
 
 LEASE = timedelta(seconds=60)  # a claimed message is someone's for this long
@@ -33,7 +33,6 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
     """Adds the messages not planned yet; returns how many were new."""
     if not messages:
         return 0
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
     rows = [
         {
             "key": m.key, "chat_id": m.chat_id, "text": m.text, "person_id": m.person_id,
@@ -43,7 +42,9 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
         for m in messages
     ]  # fmt: skip
     statement = (
-        dialect.insert(Outbox).on_conflict_do_nothing(index_elements=["key"]).returning(Outbox.id)
+        insert_for(session, Outbox)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Outbox.id)
     )
     result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
     return len(result.all())

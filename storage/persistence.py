@@ -17,12 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import Sessions
+from storage.db import Sessions, insert_for
 from storage.models import UserState
 from storage.types import utcnow
 
@@ -178,8 +177,7 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def _write(self, rows: list[dict[str, Any]], empty: list[int]) -> None:
         async with self.sessions.begin() as session:
             if rows:
-                dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
-                insert = dialect.insert(UserState)
+                insert = insert_for(session, UserState)
                 upsert = insert.on_conflict_do_update(
                     index_elements=["user_id"],
                     set_={

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.children import LunarBirthday
 from care.roles import Role
 from storage import audit
+from storage.db import insert_for
 from storage.models import Area, Child, Pairing, Person, VisitPlan
 from storage.types import utcnow
 
@@ -88,10 +88,9 @@ async def set_plan(
     session: AsyncSession, *, child_id: int, person_id: int, values: dict[str, Any]
 ) -> None:
     """A planned day or a snooze (the other is cleared); audited."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
     row = {"child_id": child_id, "person_id": person_id, "planned_on": None,
            "snoozed_until": None, "reason": "", "updated_at": utcnow(), **values}  # fmt: skip
-    statement = dialect.insert(VisitPlan).values(**row)
+    statement = insert_for(session, VisitPlan).values(**row)
     statement = statement.on_conflict_do_update(
         index_elements=["child_id", "person_id"],
         set_={k: v for k, v in row.items() if k not in ("child_id", "person_id")},

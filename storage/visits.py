@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
 from storage import audit, due
 from storage.children import scope_clause
+from storage.db import insert_for
 from storage.models import Area, Child, Pairing, Person, Visit
 
 
@@ -58,9 +58,8 @@ async def children_to_visit(
 
 
 def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
     return (
-        dialect.insert(Visit)
+        insert_for(session, Visit)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Visit.id)
