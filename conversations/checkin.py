@@ -42,15 +42,11 @@ DETAILS_LIMIT = 300
 NOTES = ("health", "mood", "study", "care", "parents")
 
 
-def today_of(context: BotContext) -> date:
-    return context.services.now().astimezone(context.services.settings.tz).date()
-
-
 async def children_of(
     context: BotContext, child_id: int | None = None
 ) -> list[visits.VisitedChild]:
     assert context.viewer is not None
-    today = today_of(context)
+    today = context.services.today()
     async with context.services.sessions() as session:
         return await visits.children_to_visit(
             session, child_scope(context.viewer), year_start=date(today.year, 1, 1),
@@ -77,7 +73,7 @@ async def may_check_in(context: BotContext, answers: Answers) -> bool:
 
 
 async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
-    t, today = context.t, today_of(context)
+    t, today = context.t, context.services.today()
     options = []
     for child in overdue_first(await children_of(context), today):
         late = days_overdue(due_of(child), today)
@@ -112,7 +108,7 @@ async def _chose_child(value: str, context: BotContext, answers: Answers) -> Non
 
 async def _check_day(day: date, context: BotContext, answers: Answers) -> str:
     since = date.fromisoformat(answers["facts"]["since"])
-    problem = date_problem(day, today=today_of(context), since=since)
+    problem = date_problem(day, today=context.services.today(), since=since)
     if problem is not None:
         raise Invalid(labels.DATE_PROBLEM[problem], since=context.t.date(since))
     return day.isoformat()
@@ -121,7 +117,7 @@ async def _check_day(day: date, context: BotContext, answers: Answers) -> str:
 async def _check_quick_day(value: str, context: BotContext, answers: Answers) -> None:
     if value != "other":
         offset = 0 if value == "today" else 1
-        await _check_day(today_of(context) - timedelta(days=offset), context, answers)
+        await _check_day(context.services.today() - timedelta(days=offset), context, answers)
 
 
 _DAY = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
@@ -129,7 +125,7 @@ _DAY = re.compile(r"(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s
 
 async def _other_day(text: str, context: BotContext, answers: Answers) -> str:
     match = _DAY.fullmatch(text.strip())
-    today = today_of(context)
+    today = context.services.today()
     try:
         assert match is not None
         day = date(int(match[1] or today.year), int(match[2]), int(match[3]))
@@ -215,7 +211,7 @@ def visit_day(answers: Answers, today: date) -> date:
 async def _summary(context: BotContext, answers: Answers) -> str:
     t = context.t
     lines = [t("checkin.summary_title", name=answers["facts"]["name"],
-               day=t.date(visit_day(answers, today_of(context))),
+               day=t.date(visit_day(answers, context.services.today())),
                mode=t(labels.MODE[Mode(answers["mode"])]))]  # fmt: skip
     for key, enum, names in (
         ("health", Health, labels.HEALTH), ("mood", Mood, labels.MOOD),
@@ -245,7 +241,7 @@ async def _summary(context: BotContext, answers: Answers) -> str:
 async def _save(update: Update, context: BotContext, answers: Answers) -> str | tuple[str, Rows]:
     viewer, t = context.viewer, context.t
     assert viewer is not None
-    today = today_of(context)
+    today = context.services.today()
     child = answers["facts"]
     day = visit_day(answers, today)
     flags = red_flags(answers["study"], answers["care"])
@@ -275,7 +271,7 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str | 
 
 
 async def _receipt(context: BotContext, answers: Answers) -> str:
-    day = visit_day(answers, today_of(context))
+    day = visit_day(answers, context.services.today())
     name = given_name(answers["facts"]["name"])
     return context.t("checkin.receipt", name=name, day=context.t.date(day))
 

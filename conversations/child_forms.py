@@ -32,10 +32,6 @@ from storage.models import Child
 MAX_TEXT = 200
 
 
-def _today(context: BotContext) -> date:
-    return context.services.now().astimezone(context.services.settings.tz).date()
-
-
 async def _child_name(context: BotContext, answers: Answers) -> str:
     async with context.services.sessions() as session:
         child = await store.get(session, answers["child_id"])
@@ -268,7 +264,7 @@ async def _id_number(text: str, context: BotContext, _answers: Answers) -> str:
         info = parse_id(normalize_id(text))
     except InvalidValue as problem:
         raise Invalid(labels.PROBLEM[ProblemCode(problem.code)]) from None
-    if info.birth_date > _today(context):
+    if info.birth_date > context.services.today():
         raise Invalid(mark("add.birth_in_future"))
     async with context.services.sessions() as session:
         if await store.id_number_taken(session, info.number):
@@ -281,7 +277,7 @@ async def _birth_date(text: str, context: BotContext, _answers: Answers) -> str:
         day = date.fromisoformat(text.strip().replace("/", "-").replace(".", "-"))
     except ValueError:
         raise Invalid(mark("add.bad_date")) from None
-    if day > _today(context):
+    if day > context.services.today():
         raise Invalid(mark("add.birth_in_future"))
     return day.isoformat()
 
@@ -308,7 +304,7 @@ async def _categories(context: BotContext, _answers: Answers) -> list[tuple[str,
 
 async def _eligible(value: str, context: BotContext, answers: Answers) -> None:
     category = Category(value)
-    if eligibility_problems(_birth(answers), category, _today(context)):
+    if eligibility_problems(_birth(answers), category, context.services.today()):
         raise Invalid(mark("add.not_eligible"), category=context.t(labels.CATEGORY[category]),
                       limit=category.age_limit)  # fmt: skip
 
@@ -364,7 +360,7 @@ async def _add_save(update: Update, context: BotContext, answers: Answers) -> st
             guardian_name=answers["guardian_name"],
             guardian_relation=answers["guardian_relation"],
             guardian_phone=answers["guardian_phone"], consent=answers["consent"] == "yes",
-            consent_date=_today(context) if answers["consent"] == "yes" else None,
+            consent_date=context.services.today() if answers["consent"] == "yes" else None,
         )  # fmt: skip
         await store.add(session, child, actor_id=viewer.person_id)
     return context.t("add.saved", name=child.name)

@@ -39,7 +39,7 @@ async def _plan(context: BotContext, file_id: str) -> ImportPlan:
     assert context.viewer is not None
     services = context.services
     data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-    today = services.now().astimezone(services.settings.tz).date()
+    today = services.today()
     parsed = await asyncio.to_thread(parse_ledger, data, today=today)
     async with services.sessions() as session:
         return await plan_import(session, parsed, area_path=context.viewer.area_path)

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
@@ -23,10 +21,6 @@ from storage import children as store
 from storage import pairings
 
 MAX_CANDIDATES = 20
-
-
-def _today(context: BotContext) -> date:
-    return context.services.now().astimezone(context.services.settings.tz).date()
 
 
 async def may_pair_child(context: BotContext, answers: Answers) -> bool:
@@ -48,7 +42,11 @@ async def _candidates(context: BotContext, answers: Answers) -> list[tuple[str, 
     if found is None:
         return []
     ranked = rank_volunteers(
-        found.child, found.volunteers, found.pairings, _today(context), siblings=found.siblings
+        found.child,
+        found.volunteers,
+        found.pairings,
+        context.services.today(),
+        siblings=found.siblings,
     )
     options = []
     for candidate in ranked[:MAX_CANDIDATES]:
@@ -73,7 +71,7 @@ async def _breaks(context: BotContext, answers: Answers, volunteer_id: int) -> t
     if found is None or chosen is None:
         raise Invalid(mark("pair.volunteer_gone"))
     return check_choice(
-        found.child, chosen[0], found.pairings, _today(context), siblings=found.siblings
+        found.child, chosen[0], found.pairings, context.services.today(), siblings=found.siblings
     )
 
 
@@ -120,8 +118,8 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
     async with context.services.sessions.begin() as session:
         await pairings.create(
             session, child_id=answers["child_id"], volunteer_id=volunteer_id,
-            started_on=_today(context), broken_rules=breaks, reason=answers.get("reason") or "",
-            actor_id=viewer.person_id,
+            started_on=context.services.today(), broken_rules=breaks,
+            reason=answers.get("reason") or "", actor_id=viewer.person_id,
         )  # fmt: skip
     child, volunteer = await _names(context, answers)
     return context.t("pair.saved", child=child, volunteer=volunteer)
@@ -170,7 +168,7 @@ async def _by_name(update: Update, context: BotContext, form: Form, prefix: str)
     if total == 0:
         await update.effective_message.reply_text(t("child.not_found", name=name))
         return ConversationHandler.END
-    today = _today(context)
+    today = context.services.today()
     rows = [
         [(child_button(line, t, age_on(line.birth_date, today))[0], f"{prefix}:child:{line.id}")]
         for line in lines
@@ -229,7 +227,8 @@ async def _unpair_save(update: Update, context: BotContext, answers: Answers) ->
     async with context.services.sessions.begin() as session:
         ended = await pairings.end(
             session, child_id=answers["child_id"], pairing_id=int(answers["pairing"]),
-            on=_today(context), reason=answers["reason"], actor_id=context.viewer.person_id,
+            on=context.services.today(), reason=answers["reason"],
+            actor_id=context.viewer.person_id,
         )  # fmt: skip
     return context.t(mark("unpair.saved") if ended else mark("unpair.gone"))
 

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.roles import Role
-from conversations.checkin import children_of, today_of
+from conversations.checkin import children_of
 from conversations.form import Answers, Form, Question
 from handlers.context import BotContext
 from handlers.guard import guarded
@@ -38,18 +38,18 @@ async def _name(context: BotContext, answers: Answers) -> str:
 
 
 async def _days(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
-    today = today_of(context)
+    today = context.services.today()
     return [(str(n), context.t.date(today + timedelta(days=n))) for n in PLAN_DAYS]
 
 
 async def _plan_summary(context: BotContext, answers: Answers) -> str:
-    day = today_of(context) + timedelta(days=int(answers["day"]))
+    day = context.services.today() + timedelta(days=int(answers["day"]))
     return context.t("plan.summary", name=await _name(context, answers), day=context.t.date(day))
 
 
 async def _plan_save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
-    day: date = today_of(context) + timedelta(days=int(answers["day"]))
+    day: date = context.services.today() + timedelta(days=int(answers["day"]))
     async with context.services.sessions.begin() as session:
         await store.set_plan(
             session, child_id=answers["child"], person_id=context.viewer.person_id,
@@ -75,7 +75,7 @@ async def _snooze_summary(context: BotContext, answers: Answers) -> str:
 
 async def _snooze_save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
-    until = today_of(context) + timedelta(days=int(answers["length"]))
+    until = context.services.today() + timedelta(days=int(answers["length"]))
     async with context.services.sessions.begin() as session:
         await store.set_plan(
             session, child_id=answers["child"], person_id=context.viewer.person_id,

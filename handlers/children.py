@@ -86,7 +86,7 @@ async def turn(update: Update, context: BotContext) -> None:
 async def _show(update: Update, context: BotContext, listing: Listing) -> None:
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_chat is not None
-    today = context.services.now().astimezone(context.services.settings.tz).date()
+    today = context.services.today()
     async with context.services.sessions() as session:
         lines, total = await store.page(
             session, child_scope(viewer), listing.where(),
@@ -157,7 +157,7 @@ async def find_child(update: Update, context: BotContext) -> None:
     if not name:
         await update.effective_message.reply_text(t("child.usage"))
         return
-    today = context.services.now().astimezone(context.services.settings.tz).date()
+    today = context.services.today()
     async with context.services.sessions() as session:
         lines, total = await store.page(
             session, child_scope(viewer), store.ChildFilter(name=name), offset=0, limit=PAGE_SIZE
@@ -205,7 +205,7 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
         return
     if update.callback_query:
         await update.callback_query.answer()
-    today = context.services.now().astimezone(context.services.settings.tz).date()
+    today = context.services.today()
     text = render_card(card, detail_for(viewer), t, today) + "\n" + render_visits(recent, t)
     buttons: list[list[tuple[str, str]]] = []
     if may_edit_children(viewer):

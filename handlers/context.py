@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, CallbackContext, ExtBot
@@ -26,6 +26,10 @@ class Services:
     now: Callable[[], datetime] = field(default=utcnow)  # tests move this clock
     viewers: ViewerCache = field(default_factory=lambda: ViewerCache(ttl=5.0))
     background: bool = True  # run the outbox sender; tests drive it step by step instead
+
+    def today(self) -> date:
+        """Today in the configured time zone: what "due", "overdue" and birthdays count in."""
+        return self.now().astimezone(self.settings.tz).date()
 
     async def load_viewer(self, tg_user_id: int) -> Viewer | None:
         async with self.sessions() as session:

@@ -20,7 +20,7 @@ async def export(update: Update, context: BotContext) -> None:
     assert viewer is not None and update.effective_message is not None
     async with context.services.sessions.begin() as session:
         data = await export_workbook(session, area_path=viewer.area_path, actor_id=viewer.person_id)
-    today = context.services.now().astimezone(context.services.settings.tz).date()
+    today = context.services.today()
     await update.effective_message.reply_document(
         InputFile(data, filename=export_file_name(viewer.area_path, today.isoformat())),
         caption=context.t("export.caption", area=viewer.area_path),

@@ -7,7 +7,7 @@ from telegram import Update
 
 from care.roles import Role
 from care.visits import YEARLY_MINIMUM, days_overdue
-from conversations.checkin import children_of, due_of, overdue_first, today_of
+from conversations.checkin import children_of, due_of, overdue_first
 from handlers.context import BotContext
 from handlers.guard import guarded
 from handlers.keyboards import keyboard
@@ -21,7 +21,7 @@ BUTTONS = 20
 async def my_children(update: Update, context: BotContext) -> None:
     t, chat = context.t, update.effective_chat
     assert chat is not None
-    today = today_of(context)
+    today = context.services.today()
     children = overdue_first(await children_of(context), today)
     if not children:
         await chat.send_message(t("checkin.no_children"))

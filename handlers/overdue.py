@@ -49,10 +49,6 @@ class View:
         return view if ok else None
 
 
-def _today(context: BotContext) -> date:
-    return context.services.now().astimezone(context.services.settings.tz).date()
-
-
 async def _areas(context: BotContext, view: View) -> list[int]:
     """The areas the view covers, always within the viewer's own (checked on every press)."""
     assert context.viewer is not None
@@ -83,7 +79,7 @@ async def turn(update: Update, context: BotContext) -> None:
 async def _show(update: Update, context: BotContext, view: View) -> None:
     t, chat = context.t, update.effective_chat
     assert chat is not None and context.viewer is not None
-    today = _today(context)
+    today = context.services.today()
     areas = await _areas(context, view)
     async with context.services.sessions() as session:
         children, total = await due.overdue_page(
@@ -149,7 +145,7 @@ async def _nudge(context: BotContext, children: list[OverdueChild]) -> int:
     """A reminder to each child's volunteers, once a day per child and volunteer; audited."""
     viewer, services = context.viewer, context.services
     assert viewer is not None
-    today, now = _today(context), services.now()
+    today, now = context.services.today(), services.now()
     messages = []
     async with services.sessions.begin() as session:
         for child in children:
@@ -175,7 +171,7 @@ async def nudge_one(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     value = query.data.removeprefix("ovn:")
-    today = _today(context)
+    today = context.services.today()
     found: list[OverdueChild] = []
     if value.isdigit():
         areas = await _areas(context, View())
@@ -202,7 +198,7 @@ async def nudge_page(update: Update, context: BotContext) -> None:
     areas = await _areas(context, view)
     async with context.services.sessions() as session:
         children, _ = await due.overdue_page(
-            session, areas=areas, today=_today(context),
+            session, areas=areas, today=context.services.today(),
             colour=None if view.colour == "-" else view.colour,
             offset=view.page * PAGE_SIZE, limit=PAGE_SIZE,
         )  # fmt: skip

@@ -58,7 +58,7 @@ def report(gaps: list[GapItem], inputs: GapInputs, t: Translator, area: str) -> 
 async def unpaired(update: Update, context: BotContext) -> None:
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_chat is not None
-    today = context.services.now().astimezone(context.services.settings.tz).date()
+    today = context.services.today()
     async with context.services.sessions() as session:
         inputs = await pairings.gap_inputs(session, viewer.area_path)
     gaps = find_gaps(inputs.children, inputs.volunteers, inputs.pairings, today)
@@ -76,7 +76,7 @@ async def reviewed(update: Update, context: BotContext) -> None:
         allowed = value.isdigit() and await store.visible(session, child_scope(viewer), int(value))
         count = 0
         if allowed:
-            today = context.services.now().astimezone(context.services.settings.tz).date()
+            today = context.services.today()
             count = await pairings.review(
                 session, child_id=int(value), on=today, actor_id=viewer.person_id
             )
