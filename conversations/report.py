@@ -11,13 +11,13 @@ from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from care.access import child_scope
-from care.cases import FROM_RED_FLAG, Situation, case_number
+from care.cases import FROM_RED_FLAG, Situation
 from care.roles import Role
 from care.visits import RedFlag
 from conversations.checkin import children_of
 from conversations.form import Answers, Form, Invalid, Question
 from handlers import labels
-from handlers.alerts import first_round_due, plan_round, wake_sender
+from handlers.alerts import first_round_due, number_of, plan_round, wake_sender
 from handlers.context import BotContext
 from handlers.guard import guarded
 from locales import _ as mark
@@ -132,8 +132,7 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
             session.add(case)
             await plan_round(session, services, case=case, area_path=area.path, round_=0)
     wake_sender(context.application)
-    assert case.id is not None
-    number = case_number(case.id, case.created_at.astimezone(services.settings.tz))
+    number = number_of(services, case)
     key = mark("report.saved_urgent") if case.urgent else mark("report.saved")
     return t(key, number=number)
 

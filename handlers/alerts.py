@@ -18,6 +18,12 @@ from storage.models import Case
 from storage.outbox import Message
 
 
+def number_of(services: Services, case: Case) -> str:
+    """The case number people say on the phone (year of the report in our time zone)."""
+    assert case.id is not None
+    return case_number(case.id, case.created_at.astimezone(services.settings.tz))
+
+
 def round_key(case_id: int, round_: int) -> str:
     return f"case:{case_id}:r{round_}:"
 
@@ -30,7 +36,7 @@ async def plan_round(
     assert case.id is not None
     settings, now = services.settings, services.now()
     step = settings.ladder.step(round_)
-    number = case_number(case.id, case.created_at.astimezone(settings.tz))
+    number = number_of(services, case)
     village = area_path.rsplit("/", 1)[-1]
     situation = labels.SITUATION[Situation(case.situation)]
     prefix = round_key(case.id, round_)

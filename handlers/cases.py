@@ -9,11 +9,11 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from care.cases import Situation, Status, case_number
+from care.cases import Situation, Status
 from care.roles import Role, Viewer
 from conversations.form import Answers, Form, Invalid, Question
 from handlers import labels
-from handlers.alerts import wake_sender
+from handlers.alerts import number_of, wake_sender
 from handlers.context import BotContext, Services
 from handlers.guard import guarded
 from handlers.keyboards import keyboard
@@ -29,11 +29,6 @@ SHOWN = 20
 def _may_handle(viewer: Viewer, area_path: str) -> bool:
     """Directors for their village, supervisors and admins for their area."""
     return viewer.at_least(Role.DIRECTOR) and viewer.sees(area_path)
-
-
-def _number(services: Services, case: Case) -> str:
-    assert case.id is not None
-    return case_number(case.id, case.created_at.astimezone(services.settings.tz))
 
 
 def _age(t: Translator, since: datetime, now: datetime) -> str:
@@ -58,12 +53,12 @@ async def list_cases(update: Update, context: BotContext) -> None:
     lines, rows = [t("cases.title", area=viewer.area_path)], []
     for case, path in found:
         status = t(labels.STATUS[Status(case.status)])
-        line = t("cases.line", mark="🚨" if case.urgent else "📋", number=_number(services, case),
+        line = t("cases.line", mark="🚨" if case.urgent else "📋", number=number_of(services, case),
                  situation=t(labels.SITUATION[Situation(case.situation)]),
                  village=path.rsplit("/", 1)[-1], age=_age(t, case.created_at, now),
                  status=status)  # fmt: skip
         lines.append(line)
-        rows.append([(t("cases.open", number=_number(services, case)), f"case:open:{case.id}")])
+        rows.append([(t("cases.open", number=number_of(services, case)), f"case:open:{case.id}")])
     await update.effective_chat.send_message("\n".join(lines), reply_markup=keyboard(rows))
 
 
@@ -98,7 +93,7 @@ async def open_case(update: Update, context: BotContext) -> None:
         audit.record(session, actor_id=viewer.person_id, action="case_view",
                      subject=f"case:{case.id}")  # fmt: skip
     lines = [
-        t("case.title", mark="🚨" if case.urgent else "📋", number=_number(services, case),
+        t("case.title", mark="🚨" if case.urgent else "📋", number=number_of(services, case),
           status=t(labels.STATUS[Status(case.status)])),
         t("case.child", name=child, area=path),
         t("case.situation", situation=t(labels.SITUATION[Situation(case.situation)])),
@@ -135,7 +130,7 @@ async def _tell_reporter(
     reporter = await session.get(Person, case.reporter_id)
     assert reporter is not None
     t = services.translator(reporter.locale or services.settings.default_locale)
-    text = t(key, number=_number(services, case), **params)
+    text = t(key, number=number_of(services, case), **params)
     return Message(f"case:{case.id}:{key}", reporter.tg_user_id, text, person_id=reporter.id,
                    case_id=case.id)  # fmt: skip
 
@@ -162,7 +157,9 @@ async def acknowledge(update: Update, context: BotContext) -> None:
                          subject=f"case:{case.id}")  # fmt: skip
     if done:
         wake_sender(context.application)
-        await query.answer(t("case.acknowledged", number=_number(services, case)), show_alert=True)
+        await query.answer(
+            t("case.acknowledged", number=number_of(services, case)), show_alert=True
+        )
     else:
         await query.answer(t("case.already_taken"), show_alert=True)
 
@@ -207,7 +204,7 @@ async def _resolve(update: Update, context: BotContext, answers: Answers) -> str
                          subject=f"case:{answers['case']}")  # fmt: skip
     wake_sender(context.application)
     key = mark("case.resolved") if done else mark("case.already_resolved")
-    return context.t(key, number=_number(services, case))
+    return context.t(key, number=number_of(services, case))
 
 
 RESOLVE = Form(
