@@ -21,9 +21,8 @@ from handlers.alerts import first_round_due, number_of, plan_round, wake_sender
 from handlers.context import BotContext
 from handlers.guard import guarded
 from locales import _ as mark
-from storage import areas, cases
+from storage import areas, cases, visits
 from storage import children as store
-from storage.models import Visit
 
 OTHER = "other"
 
@@ -128,8 +127,7 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
         if new:
             area = await areas.get(session, case.area_id)
             assert area is not None
-            case.next_round_at = first_round_due(services, case)
-            session.add(case)
+            await cases.schedule(session, case=case, at=first_round_due(services, case))
             await plan_round(session, services, case=case, area_path=area.path, round_=0)
     wake_sender(context.application)
     number = number_of(services, case)
@@ -193,7 +191,7 @@ async def from_visit(update: Update, context: BotContext) -> int:
     visit = None
     if value.isdigit():
         async with context.services.sessions() as session:
-            visit = await session.get(Visit, int(value))
+            visit = await visits.get(session, int(value))
     if visit is None or visit.person_id != viewer.person_id or not visit.red_flags:
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return ConversationHandler.END

@@ -19,8 +19,8 @@ from handlers.guard import guarded
 from handlers.keyboards import keyboard
 from locales import Translator
 from locales import _ as mark
-from storage import audit, cases, outbox
-from storage.models import Case, Person
+from storage import audit, cases, outbox, people
+from storage.models import Case
 from storage.outbox import Message
 
 SHOWN = 20
@@ -127,7 +127,7 @@ async def _tell_reporter(
 ) -> Message:
     """Planned into the outbox with the change, so the reporter is told even after a crash."""
     assert case.id is not None
-    reporter = await session.get(Person, case.reporter_id)
+    reporter = await people.get(session, case.reporter_id)
     assert reporter is not None
     t = services.translator(reporter.locale or services.settings.default_locale)
     text = t(key, number=number_of(services, case), **params)

@@ -18,10 +18,9 @@ from handlers.alerts import wake_sender
 from handlers.context import BotContext
 from handlers.guard import guarded
 from handlers.keyboards import keyboard, pager
-from storage import audit, due, outbox
+from storage import audit, due, outbox, people
 from storage import children as children_store
 from storage.due import OverdueChild
-from storage.models import Person
 from storage.outbox import Message
 
 PAGE_SIZE = 12
@@ -150,7 +149,7 @@ async def _nudge(context: BotContext, children: list[OverdueChild]) -> int:
     async with services.sessions.begin() as session:
         for child in children:
             for person_id, _name in child.volunteers:
-                person = await session.get(Person, person_id)
+                person = await people.get(session, person_id)
                 if person is None or not person.active:
                     continue
                 t = services.translator(person.locale or services.settings.default_locale)

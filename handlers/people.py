@@ -118,9 +118,8 @@ async def deactivate(update: Update, context: BotContext) -> None:
         return
     person, _path = found
     async with context.services.sessions.begin() as session:
-        fresh = await session.get(Person, person.id)
-        assert fresh is not None
-        await people.deactivate(session, fresh)
+        assert person.id is not None
+        await people.deactivate(session, person.id)
         audit.record(
             session,
             actor_id=context.viewer.person_id,

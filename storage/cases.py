@@ -156,6 +156,12 @@ async def advance(
     return result.rowcount == 1
 
 
+async def schedule(session: AsyncSession, *, case: Case, at: datetime | None) -> None:
+    """When the case's next round of alerts is due (None: no ladder)."""
+    case.next_round_at = at
+    session.add(case)
+
+
 async def escalate_now(session: AsyncSession, *, case_id: int, now: datetime) -> None:
     """Nobody could be reached: the next round is due at once."""
     await session.exec(

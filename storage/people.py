@@ -95,6 +95,12 @@ async def with_area(session: AsyncSession, person_id: int) -> tuple[Person, str]
     return (row[0], row[1]) if row else None
 
 
-async def deactivate(session: AsyncSession, person: Person) -> None:
-    person.active = False
-    session.add(person)
+async def get(session: AsyncSession, person_id: int) -> Person | None:
+    return await session.get(Person, person_id)
+
+
+async def deactivate(session: AsyncSession, person_id: int) -> None:
+    person = await session.get(Person, person_id)
+    if person is not None:
+        person.active = False
+        session.add(person)

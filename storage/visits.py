@@ -82,6 +82,10 @@ async def save(session: AsyncSession, values: dict[str, Any]) -> tuple[int, bool
     return new_id, True
 
 
+async def get(session: AsyncSession, visit_id: int) -> Visit | None:
+    return await session.get(Visit, visit_id)
+
+
 async def history(
     session: AsyncSession, child_id: int, *, limit: int = 5
 ) -> list[tuple[Visit, str]]:
