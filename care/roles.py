@@ -65,6 +65,11 @@ def split_area_path(path: str) -> list[str]:
     return parts
 
 
+def town_of(path: str) -> str:
+    """The town (镇/街道) of an area path: `示范县/城关镇/东村` → `示范县/城关镇`."""
+    return "/".join(path.split("/")[: Level.TOWN])
+
+
 def within(path: str, ancestor: str) -> bool:
     """Is the area at `path` the area `ancestor` or below it?"""
     return path == ancestor or path.startswith(ancestor + "/")

@@ -21,7 +21,7 @@ from care.reminders import (
     release_at,
     visit_reminders,
 )
-from care.roles import Role, within
+from care.roles import Role, town_of, within
 from care.visits import days_overdue
 from handlers import labels
 from handlers.alerts import wake_sender
@@ -75,7 +75,7 @@ async def plan_today(application: Application) -> int:
                 on = pair.planned_on if kind == Kind.VISIT_PLANNED else pair.due_on
                 items.append((pair.volunteer_id, Item(kind, pair.child_id, on or pair.due_on)))
                 if kind == Kind.VISIT_ESCALATED:
-                    town = "/".join(pair.area_path.split("/")[:2])
+                    town = town_of(pair.area_path)
                     items += [
                         (s.person_id, Item(kind, pair.child_id, pair.due_on, SUPERVISED))
                         for s in supervisors

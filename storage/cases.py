@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.cases import Audience, Status
-from care.roles import Role
+from care.roles import Role, town_of
 from storage import audit
 from storage.areas import in_area
 from storage.db import insert_for
@@ -35,8 +35,7 @@ async def audience(session: AsyncSession, *, area_path: str, who: Audience) -> l
     """The active, reachable people of an audience for a case in `area_path` (a village)."""
     where: list[Any] = [col(Person.active).is_(True), col(Person.unreachable_at).is_(None)]
     if who == Audience.TOWN_SUPERVISORS:
-        town = "/".join(area_path.split("/")[:2])
-        where += [col(Person.role) == Role.SUPERVISOR.value, in_area(town)]
+        where += [col(Person.role) == Role.SUPERVISOR.value, in_area(town_of(area_path))]
     elif who == Audience.VILLAGE_DIRECTORS:
         where += [col(Person.role) == Role.DIRECTOR.value, col(Area.path) == area_path]
     elif who == Audience.COUNTY_ADMINS:

@@ -11,16 +11,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.children import Category
 from care.pairing import ChildFacts, PairingFacts, VolunteerFacts
-from care.roles import Gender, Role
+from care.roles import Gender, Role, town_of
 from storage import audit, due
 from storage.areas import in_area
 from storage.models import Area, Child, Pairing, Person
 
 NEEDS_FAMILY = [c.value for c in Category if c.needs_caring_family]
-
-
-def town_of(path: str) -> str:
-    return "/".join(path.split("/")[:2])
 
 
 def _child_facts(child: Child, path: str) -> ChildFacts:
