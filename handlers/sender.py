@@ -160,6 +160,8 @@ class Sender:
     async def _failed(self, row: Outbox, error: str) -> None:
         assert row.id is not None
         async with self.services.sessions.begin() as session:
+            if row.case_id is not None:  # first, before any write (see cases.lock)
+                await cases.lock(session, row.case_id)
             await outbox.failed(session, outbox_id=row.id, now=self.services.now(), error=error)
             if row.case_id is not None:
                 await self._maybe_escalate(session, row)
@@ -170,6 +172,8 @@ class Sender:
         assert row.id is not None
         now = self.services.now()
         async with self.services.sessions.begin() as session:
+            if row.case_id is not None:  # first, before any write (see cases.lock)
+                await cases.lock(session, row.case_id)
             await outbox.failed(session, outbox_id=row.id, now=now, error="blocked")
             person = await cases.mark_unreachable(session, chat_id=row.chat_id, now=now)
             if row.case_id is not None:

@@ -161,6 +161,14 @@ async def schedule(session: AsyncSession, *, case: Case, at: datetime | None) ->
     session.add(case)
 
 
+async def lock(session: AsyncSession, case_id: int) -> None:
+    """Holds the case row until the transaction ends (PostgreSQL; SQLite has one writer
+    anyway): two deliveries of a round failing at once then decide in turn, and the second
+    sees the first's outcome. Take it before any write in the transaction: rows written
+    with a key to the case (events) share-lock it, and two such would deadlock here."""
+    await session.exec(select(Case.id).where(col(Case.id) == case_id).with_for_update())
+
+
 async def escalate_now(session: AsyncSession, *, case_id: int, now: datetime) -> None:
     """Nobody could be reached: the next round is due at once."""
     await session.exec(
