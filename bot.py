@@ -99,7 +99,7 @@ def build_application(
     if services is None:
         engine = make_engine(settings.database_url)
         services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
-    builder = builder.persistence(DbPersistence(services.sessions))
+    builder = builder.persistence(DbPersistence(services.engine))
     application = builder.build()
     application.bot_data["services"] = services
     add_handlers(application)

@@ -30,7 +30,7 @@ from care.visits import (
     next_due,
     red_flags,
 )
-from conversations.form import Answers, Form, Invalid, Question, Rows
+from conversations.form import Answers, Forbidden, Form, Invalid, Question, Rows
 from handlers import labels
 from handlers.context import BotContext
 from handlers.guard import guarded
@@ -47,9 +47,9 @@ async def children_of(
 ) -> list[visits.VisitedChild]:
     assert context.viewer is not None
     today = context.services.today()
-    async with context.services.sessions() as session:
+    async with context.services.engine.connect() as connection:
         return await visits.children_to_visit(
-            session, child_scope(context.viewer), year_start=date(today.year, 1, 1),
+            connection, child_scope(context.viewer), year_start=date(today.year, 1, 1),
             child_id=child_id,
         )  # fmt: skip
 
@@ -257,8 +257,11 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str | 
         "problems_voice": problems["voice"] if isinstance(problems, dict) else None,
         "red_flags": ",".join(flags), "draft_key": answers["key"],
     }  # fmt: skip
-    async with context.services.sessions.begin() as session:
-        visit_id, _new = await visits.save(session, values)
+    async with context.services.engine.begin() as connection:
+        saved = await visits.save(connection, values, child_scope(viewer))
+    if saved is None:  # unpaired (or moved away) since the check-in began
+        raise Forbidden(mark("checkin.not_yours"))
+    visit_id, _new = saved
     last = max(day, date.fromisoformat(child["last"])) if child["last"] else day
     since = date.fromisoformat(child["since"])
     due = next_due(Colour(child["colour"]), last_visit=last, since=since)
@@ -284,6 +287,7 @@ FORM = Form(
     save=_save,
     allowed=may_check_in,
     receipt=_receipt,
+    save_checks=True,
 )
 
 

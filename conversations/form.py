@@ -37,6 +37,15 @@ class Invalid(Exception):
         self.key, self.params = key, params
 
 
+class Forbidden(Exception):
+    """Raised by a form's `save` that checks access itself (`Form.save_checks`) when the
+    person may no longer do this: `key` says so, in the catalog."""
+
+    def __init__(self, key: str = mark("guard.forbidden")) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 ChoicesFn = Callable[[BotContext, Answers], Awaitable[list[tuple[str, str]]]]
 ParseFn = Callable[[str, BotContext, Answers], Awaitable[Any]]
 
@@ -76,6 +85,9 @@ class Form:
     # When set, saving deletes the flow's questions and answers from the chat and leaves this
     # short receipt in place of the summary: the full record lives only in the database.
     receipt: Callable[[BotContext, Answers], Awaitable[str]] | None = None
+    # `save` checks `allowed` itself, in its own transaction, and raises Forbidden: Confirm
+    # then reads the database once instead of twice (for the busiest flow, the check-in).
+    save_checks: bool = False
 
     def draft(self, context: BotContext) -> dict[str, Any]:
         return context.user_data.setdefault(self.name, {"answers": {}})  # type: ignore[union-attr]
@@ -259,7 +271,8 @@ class Form:
         draft = self.draft(context)
         action, _, value = query.data.removeprefix(f"{self.prefix}:").partition(":")
         step = draft.get("step")
-        if not await self._still_allowed(update, context, full=step is None):
+        saving_checks = self.save_checks and action == "ok"
+        if not await self._still_allowed(update, context, full=step is None and not saving_checks):
             return ConversationHandler.END
         if step is None:  # at the summary: saving or changing is checked in full
             return await self._on_summary(update, context, action, value)
@@ -311,7 +324,12 @@ class Form:
             await query.answer()
             if self.receipt is None:
                 await query.edit_message_reply_markup(None)  # a second press finds no button
-            reply = await self.save(update, context, draft["answers"])
+            try:
+                reply = await self.save(update, context, draft["answers"])
+            except Forbidden as refusal:  # the summary, and the flow, end here
+                self.forget(context)
+                await query.edit_message_text(t(refusal.key))
+                return ConversationHandler.END
             if self.receipt is not None:  # the receipt replaces the summary and its buttons
                 await self._clear(update, context, await self.receipt(context, draft["answers"]))
             self.forget(context)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,19 +21,20 @@ def record(
 
 
 async def record_many(
-    session: AsyncSession,
+    connection: AsyncConnection,
     *,
     actor_id: int | None,
     entries: Sequence[tuple[str, str, str]],
     at: datetime,
 ) -> None:
-    """Many (subject, action, detail) entries in one statement, e.g. for a ledger import."""
+    """Many (subject, action, detail) entries in one statement (a ledger import, a check-in),
+    on the connection of the caller's transaction."""
     if entries:
         rows = [
             {"actor_id": actor_id, "subject": subject, "action": action, "detail": detail, "at": at}
             for subject, action, detail in entries
         ]
-        await session.exec(insert(AuditLog), params=rows)  # type: ignore[call-overload]
+        await connection.execute(insert(AuditLog), rows)
 
 
 async def entries(session: AsyncSession, *, subject: str | None = None) -> list[AuditLog]:

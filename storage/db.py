@@ -8,7 +8,12 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -43,10 +48,10 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True)
 
 
-def insert_for(session: AsyncSession, table: Any) -> Any:
-    """An INSERT with ON CONFLICT, in the dialect of the session's database."""
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
-    return dialect.insert(table)
+def insert_for(executor: AsyncSession | AsyncConnection, table: Any) -> Any:
+    """An INSERT with ON CONFLICT, in the dialect of the session's (or connection's) database."""
+    found = executor.dialect if isinstance(executor, AsyncConnection) else executor.bind.dialect  # type: ignore[union-attr]
+    return (postgresql if found.name == "postgresql" else sqlite).insert(table)
 
 
 def make_sessions(engine: AsyncEngine) -> Sessions:

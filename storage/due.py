@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, update
+from sqlalchemy import Date, and_, bindparam, case, func, or_, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -64,34 +65,44 @@ async def refresh(session: AsyncSession, child_ids: Sequence[int]) -> None:
             await connection.execute(statement, values)
 
 
-async def after_visit(session: AsyncSession, *, child_id: int, day: date) -> None:
-    """A visit on `day`: the last visit, the due date and the year's count, in one read and
-    one write (a visit recorded late for a year already closed does not count for it)."""
-    since = (
-        select(func.min(Pairing.started_on))
-        .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
-        .scalar_subquery()
+def _after_visit_statement() -> Any:
+    day, last = bindparam("day", type_=Date), col(Child.last_visit_on)
+    newer = or_(last.is_(None), last < day)
+    year = col(Child.visits_year)
+    started = or_(year.is_(None), year < bindparam("year"))
+    due_by_colour = case(
+        {c.value: bindparam(f"due_{c.value}", type_=Date) for c in Colour},
+        value=col(Child.colour),
     )
-    found = (
-        await session.exec(
-            select(
-                Child.colour, Child.last_visit_on, Child.visits_year, Child.visits_in_year, since
-            ).where(col(Child.id) == child_id)
-        )
-    ).first()
-    if found is None:
-        return
-    colour, last, year, count, paired = found
-    last = max(day, last) if last else day
-    if year == day.year:
-        count += 1
-    elif year is None or year < day.year:
-        year, count = day.year, 1
-    values = due_values(child_id, colour, last, paired)
-    await session.exec(
+    return (
         update(Child)
-        .where(col(Child.id) == child_id)
-        .values(last_visit_on=last, due_on=values["due_on"], visits_year=year, visits_in_year=count)
+        .where(col(Child.id) == bindparam("child"))
+        .values(
+            last_visit_on=case((newer, day), else_=last),
+            due_on=case(
+                (col(Child.due_on).is_(None), None), (newer, due_by_colour),
+                else_=col(Child.due_on),
+            ),
+            visits_in_year=case(
+                (year == bindparam("year"), col(Child.visits_in_year) + 1), (started, 1),
+                else_=col(Child.visits_in_year),
+            ),
+            visits_year=case((started, bindparam("year")), else_=year),
+        )
+    )  # fmt: skip
+
+
+_AFTER_VISIT = _after_visit_statement()  # built once: every check-in runs it
+
+
+async def after_visit(connection: AsyncConnection, *, child_id: int, day: date) -> None:
+    """A visit on `day`: the last visit, the due date and the year's count, in one statement.
+    The due date follows the one rule of care.visits for whichever colour the row holds at
+    that moment; it stays empty while nobody is paired with the child; a visit recorded late
+    for a year already closed does not count for it."""
+    dues = {f"due_{c.value}": next_due(c, last_visit=day, since=day) for c in Colour}
+    await connection.execute(
+        _AFTER_VISIT, {"child": child_id, "day": day, "year": day.year, **dues}
     )
 
 

@@ -259,7 +259,7 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
     entries = [(f"child:{cid}", "ledger_create", "") for cid, _ in created] + [
         (f"child:{u.child_id}", "ledger_update", ",".join(u.changed)) for u in plan.update
     ]
-    await audit.record_many(session, actor_id=actor_id, entries=entries, at=now)
+    await audit.record_many(await session.connection(), actor_id=actor_id, entries=entries, at=now)
 
 
 # -- export ----------------------------------------------------------------------------------

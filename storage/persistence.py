@@ -17,11 +17,12 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import Sessions, insert_for
+from storage.db import insert_for
 from storage.models import UserState
 from storage.types import utcnow
 
@@ -37,14 +38,14 @@ def _key(key: ConversationKey) -> str:
 
 
 class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
-    def __init__(self, sessions: Sessions, *, clock: Callable[[], Any] = utcnow) -> None:
+    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], Any] = utcnow) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
             update_interval=60,
         )
-        self.sessions, self.clock = sessions, clock
+        self.engine, self.clock = engine, clock
         # What the database holds (or will once flushed), per person.
         self._data: dict[int, str] = {}
         self._flows: dict[int, Flows] = defaultdict(dict)
@@ -56,10 +57,11 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def _load(self) -> None:
         if self._loaded:
             return
-        async with self.sessions() as session:
-            for row in await session.exec(select(UserState)):
-                self._data[row.user_id] = row.data
-                self._flows[row.user_id] = json.loads(row.conversations)
+        async with self.engine.connect() as connection:
+            query = select(UserState.user_id, UserState.data, UserState.conversations)
+            for user_id, data, conversations in await connection.execute(query):
+                self._data[user_id] = data
+                self._flows[user_id] = json.loads(conversations)
         self._loaded = True
 
     # -- reading, once at start -------------------------------------------------------------
@@ -175,9 +177,10 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
                 raise
 
     async def _write(self, rows: list[dict[str, Any]], empty: list[int]) -> None:
-        async with self.sessions.begin() as session:
+        # Core on a connection, not the ORM: this runs every few milliseconds while people tap.
+        async with self.engine.begin() as connection:
             if rows:
-                insert = insert_for(session, UserState)
+                insert = insert_for(connection, UserState)
                 upsert = insert.on_conflict_do_update(
                     index_elements=["user_id"],
                     set_={
@@ -186,6 +189,6 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
                         "updated_at": insert.excluded.updated_at,
                     },
                 )
-                await session.exec(upsert, params=rows)  # type: ignore[call-overload]
+                await connection.execute(upsert, rows)
             if empty:
-                await session.exec(delete(UserState).where(col(UserState.user_id).in_(empty)))
+                await connection.execute(delete(UserState).where(col(UserState.user_id).in_(empty)))

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import bindparam
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -15,6 +17,7 @@ from storage import audit, due
 from storage.children import scope_clause
 from storage.db import insert_for
 from storage.models import Area, Child, Pairing, Person, Visit
+from storage.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -29,10 +32,15 @@ class VisitedChild:
 
 
 async def children_to_visit(
-    session: AsyncSession, scope: ChildScope, *, year_start: date, child_id: int | None = None
+    connection: AsyncConnection,
+    scope: ChildScope,
+    *,
+    year_start: date,
+    child_id: int | None = None,
 ) -> list[VisitedChild]:
     """The active children in scope, with what due dates need; one query (the last visit and
-    the year's count are kept on the child, see storage.due)."""
+    the year's count are kept on the child, see storage.due). On a Core connection: every
+    check-in starts here."""
     pairing = select(func.min(Pairing.started_on)).where(
         col(Pairing.child_id) == col(Child.id), col(Pairing.ended_on).is_(None)
     )
@@ -53,32 +61,50 @@ async def children_to_visit(
         VisitedChild(cid, name, colour, path, last_visit, since or created.date(),
                      count if year == year_start.year else 0)
         for cid, name, colour, path, last_visit, since, created, year, count
-        in await session.exec(query)
+        in await connection.execute(query)
     ]  # fmt: skip
 
 
-def _insert_once(session: AsyncSession, values: dict[str, Any]) -> Any:
+def _insert_if_visible(
+    connection: AsyncConnection, values: dict[str, Any], scope: ChildScope
+) -> Any:
+    """INSERT ... SELECT the values WHERE the child is in scope, once per draft key: the scope
+    check, the duplicate check and the write in one statement (every check-in's Confirm)."""
+    table = Visit.__table__.c  # type: ignore[attr-defined]
+    in_scope = (
+        select(Child.id)
+        .join(Area, col(Area.id) == Child.area_id)
+        .where(col(Child.id) == values["child_id"], scope_clause(scope))
+        .exists()
+    )
+    row = select(
+        *(bindparam(name, value, type_=table[name].type) for name, value in values.items())
+    )
     return (
-        insert_for(session, Visit)
-        .values(**values)
+        insert_for(connection, Visit)
+        .from_select(list(values), row.where(in_scope))
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Visit.id)
     )
 
 
-async def save(session: AsyncSession, values: dict[str, Any]) -> tuple[int, bool]:
-    """Stores a visit once per draft: the same check-in confirmed twice, or the same update
-    delivered twice, finds the visit already there. Returns (visit id, newly stored)."""
-    new_id = (await session.exec(_insert_once(session, values))).scalar_one_or_none()
+async def save(
+    connection: AsyncConnection, values: dict[str, Any], scope: ChildScope
+) -> tuple[int, bool] | None:
+    """Stores a visit once per draft, if the child is in the person's scope at that moment:
+    the same check-in confirmed twice, or the same update delivered twice, finds the visit
+    already there. Returns (visit id, newly stored); None when the child is not (or no
+    longer) the person's to visit. Core on a connection, not the ORM: every check-in ends
+    here, and a session's bookkeeping would cost more than the statements (PITFALLS)."""
+    inserted = await connection.execute(_insert_if_visible(connection, values, scope))
+    new_id = inserted.scalar_one_or_none()
     if new_id is None:
         existing = select(Visit.id).where(col(Visit.draft_key) == values["draft_key"])
-        return (await session.exec(existing)).one(), False
-    await due.after_visit(session, child_id=values["child_id"], day=values["visited_on"])
-    subject = f"child:{values['child_id']}"
-    audit.record(
-        session, actor_id=values["person_id"], action="visit", subject=subject,
-        detail=f"visit={new_id}",
-    )  # fmt: skip
+        found = (await connection.execute(existing)).scalar_one_or_none()
+        return None if found is None else (found, False)
+    await due.after_visit(connection, child_id=values["child_id"], day=values["visited_on"])
+    entry = (f"child:{values['child_id']}", "visit", f"visit={new_id}")
+    await audit.record_many(connection, actor_id=values["person_id"], entries=[entry], at=utcnow())
     return new_id, True
 
 

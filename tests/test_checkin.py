@@ -7,15 +7,17 @@ import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from sqlmodel import select
 
+from care.access import ChildScope
 from care.roles import Role
 from handlers.drafts import sweep
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage import visits
-from storage.models import Visit
+from storage.models import Pairing, Visit
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
 
 EAST = "示范县/城关镇/东村"
@@ -67,15 +69,17 @@ async def test_happy_path_by_tapping_only(box: Sandbox) -> None:
 
 async def test_english_with_two_children_overdue_first(box: Sandbox) -> None:
     volunteer = await volunteer_with(box, "熊子", "薛子", language="English")
-    async with box.services.sessions.begin() as session:
-        earlier = NOW.date() - timedelta(days=3)  # a visit three days ago, stored as a check-in is
+    earlier = NOW.date() - timedelta(days=3)  # a visit three days ago, stored as a check-in is
+    child = await child_id(box, "薛子")
+    async with box.services.engine.begin() as connection:
         await visits.save(
-            session,
+            connection,
             {
-                "child_id": await child_id(box, "薛子"), "person_id": 1, "visited_on": earlier,
+                "child_id": child, "person_id": 1, "visited_on": earlier,
                 "mode": "home", "health": "good", "mood": "good", "study": "normal",
                 "care": "good", "parents": "contacted", "draft_key": "old",
             },
+            ChildScope(area_path=EAST),
         )  # fmt: skip
     await volunteer.send("/checkin")
     assert volunteer.last.text == "Which child did you visit?"
@@ -193,6 +197,20 @@ async def test_confirm_twice_and_duplicate_delivery_store_one_visit(box: Sandbox
     await box.deliver(volunteer.last_update)  # Telegram delivers the same update again
     await volunteer.press_data("ci:ok", summary)  # and the person presses again
     assert len(await stored_visits(box)) == 1
+
+
+async def test_a_child_unpaired_before_confirm_is_not_saved(box: Sandbox) -> None:
+    volunteer = await volunteer_with(box, "熊子")
+    await volunteer.send("/checkin")
+    for label in HAPPY[:-1]:
+        await volunteer.press(label)
+    async with box.services.sessions.begin() as session:  # a supervisor unpairs meanwhile
+        await session.exec(update(Pairing).values(ended_on=NOW.date()))  # type: ignore[call-overload]
+    await volunteer.press("✅ 确认保存")
+    assert volunteer.last.text.startswith("抱歉，这名儿童已不在您的走访名单中")
+    assert volunteer.last.buttons == [] and await stored_visits(box) == []
+    await volunteer.send("你好")  # the flow is over: no question of it comes back
+    assert volunteer.last.text == "抱歉，我没有理解。发送 /help 查看可用命令。"
 
 
 async def test_a_restart_midway_continues_where_it_stopped(migrated: Settings) -> None:

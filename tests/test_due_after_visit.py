@@ -1,0 +1,88 @@
+"""The due date kept on the child row after each saved visit (storage.due.after_visit, one
+statement) agrees with recomputing it from every visit (storage.due.refresh): visits in
+order and out of order, across years, by colour, and for a child nobody is paired with."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from care.access import ChildScope
+from care.roles import Role
+from sandbox.harness import Sandbox
+from storage import due, visits
+from storage.models import Child
+from tests.conftest import child_id, pair_directly, register, seed_ledger
+
+EAST = "示范县/城关镇/东村"
+
+
+async def save_visit(box: Sandbox, child: int, day: date, key: str) -> None:
+    values = {
+        "child_id": child, "person_id": 1, "visited_on": day, "mode": "home", "health": "good",
+        "mood": "good", "study": "normal", "care": "good", "parents": "contacted",
+        "draft_key": key,
+    }  # fmt: skip
+    async with box.services.engine.begin() as connection:
+        assert await visits.save(connection, values, ChildScope(area_path=EAST)) is not None
+
+
+async def kept(box: Sandbox, child: int) -> tuple[date | None, date | None, int | None, int | None]:
+    async with box.services.sessions() as session:
+        row = (
+            await session.exec(
+                select(Child.last_visit_on, Child.due_on, Child.visits_year, Child.visits_in_year)
+                .where(Child.id == child)
+            )
+        ).one()  # fmt: skip
+    return row[0], row[1], row[2], row[3]
+
+
+async def recomputed(box: Sandbox, child: int) -> tuple[date | None, date | None]:
+    async with box.services.sessions.begin() as session:
+        await due.refresh(session, [child])
+    last, due_on, _year, _count = await kept(box, child)
+    return last, due_on
+
+
+async def test_each_visit_keeps_due_date_and_yearly_count(box: Sandbox) -> None:
+    await seed_ledger(box)
+    await register(box, Role.VOLUNTEER, EAST, user_id=1200, name="王芳")
+    child = await child_id(box, "熊子")
+    await pair_directly(box, child, 1200)  # paired on 2026-03-01
+    async with box.services.sessions.begin() as session:
+        await session.exec(update(Child).where(Child.id == child).values(colour="yellow"))  # type: ignore[call-overload]
+        await due.refresh(session, [child])
+    # yellow: every 15 days; the last year's visits count for that year only
+    steps = [
+        (date(2025, 12, 20), (date(2025, 12, 20), date(2026, 1, 4), 2025, 1)),
+        (date(2026, 2, 1), (date(2026, 2, 1), date(2026, 2, 16), 2026, 1)),
+        (date(2026, 1, 10), (date(2026, 2, 1), date(2026, 2, 16), 2026, 2)),  # recorded late
+        (date(2025, 12, 30), (date(2026, 2, 1), date(2026, 2, 16), 2026, 2)),  # a closed year
+        (date(2026, 2, 1), (date(2026, 2, 1), date(2026, 2, 16), 2026, 3)),  # a second that day
+        (date(2026, 3, 5), (date(2026, 3, 5), date(2026, 3, 20), 2026, 4)),
+    ]
+    for n, (day, expected) in enumerate(steps):
+        await save_visit(box, child, day, f"k{n}")
+        assert await kept(box, child) == expected
+        assert await recomputed(box, child) == expected[:2]
+
+
+async def test_the_colour_held_at_saving_decides_and_unpaired_children_have_no_due_date(
+    box: Sandbox,
+) -> None:
+    await seed_ledger(box)
+    await register(box, Role.VOLUNTEER, EAST, user_id=1200, name="王芳")
+    paired, unpaired = await child_id(box, "熊子"), await child_id(box, "薛子")
+    await pair_directly(box, paired, 1200)
+    async with box.services.sessions.begin() as session:
+        await session.exec(update(Child).where(Child.id == paired).values(colour="red"))  # type: ignore[call-overload]
+        await due.refresh(session, [paired, unpaired])
+    await save_visit(box, paired, date(2026, 11, 1), "red")
+    assert (await kept(box, paired))[:2] == (date(2026, 11, 1), date(2026, 11, 8))  # red: 7 days
+    assert await recomputed(box, paired) == (date(2026, 11, 1), date(2026, 11, 8))
+    await save_visit(box, unpaired, date(2026, 11, 1), "director")  # a director's visit
+    assert await kept(box, unpaired) == (date(2026, 11, 1), None, 2026, 1)
+    assert await recomputed(box, unpaired) == (date(2026, 11, 1), None)
