@@ -78,11 +78,17 @@ class SimPerson:
         }
 
     async def _send(self, **update: Any) -> list[Sent]:
-        """Delivers the update; returns the messages it made or edited in this chat."""
-        before = {m.message_id: m.edits for m in self.inbox}
+        """Delivers the update; returns the messages it made or edited in this chat (and did
+        not delete), oldest first."""
+        mark = len(self.telegram.changes)
         self.last_update = {"update_id": self.telegram.next_update_id(), **update}
         await self.deliver(self.last_update)
-        return [m for m in self.inbox if before.get(m.message_id) != m.edits]
+        changed = {
+            m.message_id: m
+            for m in self.telegram.changes[mark:]
+            if m.chat_id == self.chat_id and not m.deleted
+        }
+        return [changed[message_id] for message_id in sorted(changed)]
 
     async def send(self, text: str) -> list[Sent]:
         """Sends text; a leading /command is marked as a bot command, as Telegram does."""

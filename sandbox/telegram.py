@@ -30,6 +30,7 @@ class Sent:
     reply_markup: JSON | None = None
     document: JSON | None = None
     edits: int = 0
+    deleted: bool = False
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -72,6 +73,10 @@ class FakeTelegram:
         self.calls: list[ApiCall] = []
         self.unknown: list[ApiCall] = []
         self.chats: dict[int, list[Sent]] = defaultdict(list)
+        # every message sent or edited, in order: what one update changed, without reading
+        # whole chats (they grow long in the benchmarks)
+        self.changes: list[Sent] = []
+        self._by_id: dict[tuple[int, int], Sent] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
         self.updates: asyncio.Queue[JSON] = asyncio.Queue()
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
@@ -97,6 +102,10 @@ class FakeTelegram:
         return next(self._message_ids)
 
     def message(self, chat_id: int, message_id: int) -> Sent | None:
+        found = self._by_id.get((chat_id, message_id))
+        if found is not None:
+            return found
+        # a chat handed over from another fake (a restart in the tests)
         return next((m for m in self.chats[chat_id] if m.message_id == message_id), None)
 
     # -- the Bot API side: what the bot does -------------------------------------------------
@@ -181,6 +190,8 @@ class FakeTelegram:
 
     def _store(self, chat_id: int, sent: Sent) -> JSON:
         self.chats[chat_id].append(sent)
+        self._by_id[chat_id, sent.message_id] = sent
+        self.changes.append(sent)
         result: JSON = {
             "message_id": sent.message_id,
             "date": int(time.time()),
@@ -236,11 +247,13 @@ class FakeTelegram:
         if text == sent.text and markup == sent.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified")
         sent.text, sent.reply_markup, sent.edits = text, markup, sent.edits + 1
+        self.changes.append(sent)
         return {**self._plain(sent)}
 
     async def _api_editMessageReplyMarkup(self, p: JSON) -> JSON:
         sent = self._edited(p)
         sent.reply_markup, sent.edits = p.get("reply_markup"), sent.edits + 1
+        self.changes.append(sent)
         return {**self._plain(sent)}
 
     def _plain(self, sent: Sent) -> JSON:
@@ -260,9 +273,12 @@ class FakeTelegram:
 
     async def _api_deleteMessages(self, p: JSON) -> bool:
         chat_id, ids = int(p["chat_id"]), {int(i) for i in p["message_ids"]}
-        self.chats[chat_id] = [m for m in self.chats[chat_id] if m.message_id not in ids]
+        for sent in self.chats[chat_id]:
+            sent.deleted = sent.deleted or sent.message_id in ids
+        self.chats[chat_id] = [m for m in self.chats[chat_id] if not m.deleted]
         for message_id in ids:
             self.from_people[chat_id].pop(message_id, None)
+            self._by_id.pop((chat_id, message_id), None)
         return True
 
     async def _api_answerCallbackQuery(self, _p: JSON) -> bool:
