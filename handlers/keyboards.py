@@ -3,12 +3,20 @@ never trusted: every press is re-checked by the guard and the handler."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return _markup(tuple(tuple(row) for row in rows))
+
+
+@functools.lru_cache(maxsize=4096)
+def _markup(rows: tuple[tuple[tuple[str, str], ...], ...]) -> InlineKeyboardMarkup:
+    # The same questions are asked over and over: their keyboards are built once (PTB's objects
+    # are frozen, so one can be sent any number of times).
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )

@@ -51,7 +51,12 @@ def make_engine(url: str) -> AsyncEngine:
 def insert_for(executor: AsyncSession | AsyncConnection, table: Any) -> Any:
     """An INSERT with ON CONFLICT, in the dialect of the session's (or connection's) database."""
     found = executor.dialect if isinstance(executor, AsyncConnection) else executor.bind.dialect  # type: ignore[union-attr]
-    return (postgresql if found.name == "postgresql" else sqlite).insert(table)
+    return insert_in(found.name, table)
+
+
+def insert_in(dialect: str, table: Any) -> Any:
+    """An INSERT with ON CONFLICT in this dialect (for statements built once, ahead)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
 def make_sessions(engine: AsyncEngine) -> Sessions:

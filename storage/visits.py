@@ -3,6 +3,7 @@ child's visit history."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.access import ChildScope
 from storage import audit, due
 from storage.children import scope_clause
-from storage.db import insert_for
+from storage.db import insert_in
 from storage.models import Area, Child, Pairing, Person, Visit
 from storage.types import utcnow
 
@@ -41,6 +42,18 @@ async def children_to_visit(
     """The active children in scope, with what due dates need; one query (the last visit and
     the year's count are kept on the child, see storage.due). On a Core connection: every
     check-in starts here."""
+    return [
+        VisitedChild(cid, name, colour, path, last_visit, since or created.date(),
+                     count if year == year_start.year else 0)
+        for cid, name, colour, path, last_visit, since, created, year, count
+        in await connection.execute(_children_query(scope, child_id))
+    ]  # fmt: skip
+
+
+@functools.lru_cache(maxsize=1024)
+def _children_query(scope: ChildScope, child_id: int | None) -> Any:
+    # One statement object per scope (and child), reused: SQLAlchemy then neither builds nor
+    # adapts it again, which costs more than running it.
     pairing = select(func.min(Pairing.started_on)).where(
         col(Pairing.child_id) == col(Child.id), col(Pairing.ended_on).is_(None)
     )
@@ -57,32 +70,25 @@ async def children_to_visit(
     )  # fmt: skip
     if child_id is not None:
         query = query.where(col(Child.id) == child_id)
-    return [
-        VisitedChild(cid, name, colour, path, last_visit, since or created.date(),
-                     count if year == year_start.year else 0)
-        for cid, name, colour, path, last_visit, since, created, year, count
-        in await connection.execute(query)
-    ]  # fmt: skip
+    return query
 
 
-def _insert_if_visible(
-    connection: AsyncConnection, values: dict[str, Any], scope: ChildScope
-) -> Any:
+@functools.lru_cache(maxsize=1024)
+def _insert_if_visible(dialect: str, scope: ChildScope, columns: tuple[str, ...]) -> Any:
     """INSERT ... SELECT the values WHERE the child is in scope, once per draft key: the scope
-    check, the duplicate check and the write in one statement (every check-in's Confirm)."""
+    check, the duplicate check and the write in one statement (every check-in's Confirm).
+    Built once per scope; the values are bound when it runs."""
     table = Visit.__table__.c  # type: ignore[attr-defined]
     in_scope = (
         select(Child.id)
         .join(Area, col(Area.id) == Child.area_id)
-        .where(col(Child.id) == values["child_id"], scope_clause(scope))
+        .where(col(Child.id) == bindparam("child_id"), scope_clause(scope))
         .exists()
     )
-    row = select(
-        *(bindparam(name, value, type_=table[name].type) for name, value in values.items())
-    )
+    row = select(*(bindparam(name, type_=table[name].type) for name in columns))
     return (
-        insert_for(connection, Visit)
-        .from_select(list(values), row.where(in_scope))
+        insert_in(dialect, Visit)
+        .from_select(list(columns), row.where(in_scope))
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Visit.id)
     )
@@ -96,7 +102,8 @@ async def save(
     already there. Returns (visit id, newly stored); None when the child is not (or no
     longer) the person's to visit. Core on a connection, not the ORM: every check-in ends
     here, and a session's bookkeeping would cost more than the statements (PITFALLS)."""
-    inserted = await connection.execute(_insert_if_visible(connection, values, scope))
+    insert = _insert_if_visible(connection.dialect.name, scope, tuple(values))
+    inserted = await connection.execute(insert, values)
     new_id = inserted.scalar_one_or_none()
     if new_id is None:
         existing = select(Visit.id).where(col(Visit.draft_key) == values["draft_key"])
