@@ -59,7 +59,7 @@ from settings import Settings, SettingsError, load_settings
 from storage import areas, invites, migrate
 from storage.db import make_engine, make_sessions
 from storage.ledger import apply_import, export_workbook, plan_import
-from storage.persistence import DbPersistence
+from storage.persistence import DbPersistence, UserData
 from storage.types import utcnow
 
 log = logging.getLogger("carebot")
@@ -89,7 +89,7 @@ def build_application(
         .token(settings.bot_token.get_secret_value() if settings.bot_token else "0:sandbox")
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
-        .context_types(ContextTypes(context=BotContext))
+        .context_types(ContextTypes(context=BotContext, user_data=UserData))
         .concurrent_updates(build_update_processor())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)

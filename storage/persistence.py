@@ -10,6 +10,7 @@ milliseconds, whose questions are then asked again."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from collections import defaultdict
@@ -22,12 +23,26 @@ from sqlmodel import col, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import insert_for
+from storage.db import insert_in
 from storage.models import UserState
 from storage.types import utcnow
 
 log = logging.getLogger("carebot.persistence")
-UserData = dict[str, Any]
+
+
+class UserData(dict[str, Any]):
+    """A person's user_data: flows in progress, JSON values only. PTB deep-copies it for the
+    persistence after every update; a copy as JSON text is what is stored anyway, and is
+    made in one call instead of a walk over every value."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Snapshot:
+        return Snapshot(json.dumps(self, ensure_ascii=False, sort_keys=True))
+
+
+class Snapshot(str):
+    """UserData as JSON text, as PTB hands it to `update_user_data`."""
+
+
 WRITE_WINDOW = 0.02  # seconds of updates gathered into one write
 RETRY_AFTER = 1.0
 Flows = dict[str, dict[str, int]]  # flow name -> "chat,user" -> state
@@ -68,7 +83,7 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
 
     async def get_user_data(self) -> dict[int, UserData]:
         await self._load()
-        return {user_id: json.loads(data) for user_id, data in self._data.items()}
+        return {user_id: UserData(json.loads(data)) for user_id, data in self._data.items()}
 
     async def get_conversations(self, name: str) -> ConversationDict:
         await self._load()
@@ -89,8 +104,12 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
 
     # -- staging changes ---------------------------------------------------------------------
 
-    async def update_user_data(self, user_id: int, data: UserData) -> None:
-        encoded = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    async def update_user_data(self, user_id: int, data: UserData | Snapshot) -> None:
+        encoded = (
+            data
+            if isinstance(data, Snapshot)
+            else json.dumps(data, ensure_ascii=False, sort_keys=True)
+        )
         if self._data.get(user_id) != encoded:
             self._data[user_id] = encoded
             self._dirty.add(user_id)
@@ -180,15 +199,20 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
         # Core on a connection, not the ORM: this runs every few milliseconds while people tap.
         async with self.engine.begin() as connection:
             if rows:
-                insert = insert_for(connection, UserState)
-                upsert = insert.on_conflict_do_update(
-                    index_elements=["user_id"],
-                    set_={
-                        "data": insert.excluded.data,
-                        "conversations": insert.excluded.conversations,
-                        "updated_at": insert.excluded.updated_at,
-                    },
-                )
-                await connection.execute(upsert, rows)
+                await connection.execute(_upsert(connection.dialect.name), rows)
             if empty:
                 await connection.execute(delete(UserState).where(col(UserState.user_id).in_(empty)))
+
+
+@functools.lru_cache
+def _upsert(dialect: str) -> Any:
+    """Built once: it runs every few milliseconds while people tap."""
+    insert = insert_in(dialect, UserState)
+    return insert.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "data": insert.excluded.data,
+            "conversations": insert.excluded.conversations,
+            "updated_at": insert.excluded.updated_at,
+        },
+    )
