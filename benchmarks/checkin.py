@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -72,6 +74,20 @@ async def seed(settings: Settings, people: int) -> None:
 
 
 Latencies = list[float]
+
+
+@contextlib.asynccontextmanager
+async def seeded(people: int) -> AsyncIterator[Sandbox]:
+    """The bot on a fresh file SQLite database with `people` volunteers, each paired."""
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
+        )
+        await seed(settings, people)
+        async with Sandbox(settings) as box:
+            box.services.now = lambda: NOW
+            yield box
 
 
 class Ours:
@@ -167,25 +183,18 @@ def describe(name: str, latencies: Latencies, seconds: float) -> float:
 async def compare(people: int, rounds: int, block: int) -> None:
     """Ours and the ceiling take turns, a block of check-ins each, so that whatever else the
     machine does meanwhile slows both alike; the first block of each is a warm-up."""
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
-        )
-        await seed(settings, people)
-        ceiling = Ceiling(people)
-        async with Sandbox(settings) as box, ceiling.application:
-            box.services.now = lambda: NOW
-            ours = Ours(box, people)
-            await ceiling.greet()
-            await ours.block(1, [])
-            await ceiling.block(1, [])
-            ours_latencies: Latencies = []
-            base_latencies: Latencies = []
-            ours_time = base_time = 0.0
-            for _ in range(max(1, rounds // block)):
-                ours_time += await ours.block(block, ours_latencies)
-                base_time += await ceiling.block(block, base_latencies)
+    ceiling = Ceiling(people)
+    async with seeded(people) as box, ceiling.application:
+        ours = Ours(box, people)
+        await ceiling.greet()
+        await ours.block(1, [])
+        await ceiling.block(1, [])
+        ours_latencies: Latencies = []
+        base_latencies: Latencies = []
+        ours_time = base_time = 0.0
+        for _ in range(max(1, rounds // block)):
+            ours_time += await ours.block(block, ours_latencies)
+            base_time += await ceiling.block(block, base_latencies)
     print(
         f"{people} {'person' if people == 1 else 'people at once'}, "
         f"{len(ours_latencies) // UPDATES_PER_CHECKIN} check-ins "
@@ -205,18 +214,11 @@ async def compare(people: int, rounds: int, block: int) -> None:
 
 async def paced(people: int, checkins: int, pace: float) -> None:
     """Latency under a steady load: each person taps every `pace` seconds, none in step."""
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
-            database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
-        )
-        await seed(settings, people)
-        async with Sandbox(settings) as box:
-            box.services.now = lambda: NOW
-            ours = Ours(box, people)
-            await ours.block(1, [])
-            latencies: Latencies = []
-            seconds = await ours.block(checkins, latencies, pace)
+    async with seeded(people) as box:
+        ours = Ours(box, people)
+        await ours.block(1, [])
+        latencies: Latencies = []
+        seconds = await ours.block(checkins, latencies, pace)
     print(f"{people} people, each tapping every {pace * 1000:.0f} ms, {checkins} check-ins each:")
     describe("our check-in updates", latencies, seconds)
 
