@@ -10,61 +10,49 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import logging
+import pkgutil
 import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import (
-    Application,
-    ApplicationBuilder,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from care.invites import expiry
+import conversations
+import handlers
 from care.ledger import parse_ledger
-from care.roles import AreaPathError, Level, Role, role_fits_level
-from conversations import (
-    checkin,
-    child_forms,
-    invite,
-    ledger_import,
-    onboarding,
-    pairing,
-    report,
-    visit_plan,
-)
-from handlers import basic, cases, children, drafts, export, mychildren, overdue, people, reminders
-from handlers import pairing as pairing_gaps
-from handlers.alerts import escalate_due
-from handlers.context import BotContext, Services
-from handlers.errors import on_error
-from handlers.guard import PERSIST_GROUP, identify, persist
-from handlers.ledger_report import summary
-from handlers.menus import set_default_menu
-from handlers.processor import PerChatProcessor
-from handlers.sender import Sender
+from care.roles import AreaPathError, Role
 from locales import Translator
+from service import invites
+from service.services import Services
 from settings import Settings, SettingsError, load_settings
-from storage import areas, invites, migrate
+from storage import migrate
 from storage.db import make_engine, make_sessions
 from storage.ledger import apply_import, export_workbook, plan_import
-from storage.persistence import DbPersistence, UserData
 from storage.types import utcnow
+from toolkit.context import BotContext
+from toolkit.errors import on_error
+from toolkit.guard import PERSIST_GROUP, identify, persist
+from toolkit.ledger_report import summary
+from toolkit.menus import set_default_menu
+from toolkit.persistence import DbPersistence, UserData
+from toolkit.processor import PerChatProcessor
+from workers import jobs
+from workers.sender import Sender
 
 log = logging.getLogger("carebot")
-ESCALATE_EVERY = 30  # seconds between looks at the escalation ladder
-REMIND_EVERY = 15 * 60  # the reminder planner: the first run of a day plans it, the rest nothing
+# Each update is offered to the handlers in this order until one takes it: the flows people use
+# most first, then every other flow, then the one-step commands, and the catch-alls last.
+FIRST = ("conversations.checkin", "conversations.report")
+LAST = ("handlers.basic",)
 
 # Our conversations mix buttons and typed answers, so they key on (chat, user), not on the
 # message; PTB warns about that combination, which is intended here.
@@ -106,47 +94,24 @@ def build_application(
     return application
 
 
-def add_handlers(application: Application) -> None:
+def chat_modules() -> list[ModuleType]:
+    """Every module of conversations/ and handlers/: each declares its commands and returns
+    its handlers from `handlers()`, so a new one needs no line here."""
+    names = [
+        f"{package.__name__}.{found.name}"
+        for package in (conversations, handlers)
+        for found in pkgutil.iter_modules(package.__path__)
+    ]
+    ordered = [*FIRST, *(n for n in names if n not in FIRST and n not in LAST), *LAST]
+    return [importlib.import_module(name) for name in ordered]
+
+
+def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(TypeHandler(Update, identify), group=-1)
-    application.add_handlers(
-        [
-            # The flows people use most come first: each update is offered to the handlers in
-            # this order until one takes it.
-            checkin.build(),
-            *report.build(),
-            onboarding.build(),
-            invite.build(),
-            ledger_import.build(),
-            *child_forms.build(),
-            *pairing.build(),
-            *visit_plan.build(),
-            *cases.handlers(),
-            CommandHandler("help", basic.show_help),
-            CommandHandler("language", basic.ask_language),
-            CallbackQueryHandler(basic.set_language, pattern=r"^lang:"),
-            CommandHandler("people", people.list_people),
-            CallbackQueryHandler(people.turn_page, pattern=r"^ppl:page:"),
-            CallbackQueryHandler(people.confirm_deactivate, pattern=r"^ppl:ask:"),
-            CallbackQueryHandler(people.deactivate, pattern=r"^ppl:off:"),
-            CommandHandler("export", export.export),
-            CommandHandler("children", children.list_children),
-            CallbackQueryHandler(children.turn, pattern=r"^chl:"),
-            CallbackQueryHandler(children.choose_filter, pattern=r"^chf:"),
-            CommandHandler("child", children.find_child),
-            CallbackQueryHandler(children.open_card, pattern=r"^chc:"),
-            CommandHandler("mychildren", mychildren.my_children),
-            CommandHandler("overdue", overdue.overdue),
-            CallbackQueryHandler(overdue.turn, pattern=r"^ov:"),
-            CallbackQueryHandler(overdue.nudge_one, pattern=r"^ovn:"),
-            CallbackQueryHandler(overdue.nudge_page, pattern=r"^ova:"),
-            CallbackQueryHandler(overdue.choose_village, pattern=r"^ovf:"),
-            CommandHandler("unpaired", pairing_gaps.unpaired),
-            CallbackQueryHandler(pairing_gaps.reviewed, pattern=r"^pr:review:"),
-            CommandHandler("cancel", basic.nothing_to_cancel),
-            CallbackQueryHandler(basic.stale_button),
-            MessageHandler(filters.UpdateType.MESSAGE, basic.not_understood),
-        ]
-    )
+    every: list[BaseHandler[Any, Any, Any]] = []
+    for module in chat_modules():
+        every += module.handlers()
+    application.add_handlers(every)
     application.add_handler(TypeHandler(Update, persist), group=PERSIST_GROUP)
     application.add_error_handler(on_error)
 
@@ -155,21 +120,11 @@ async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
     if not await migrate.is_current(services.engine):
         raise NotMigrated
-    t = services.translator(services.settings.default_locale)
-    await set_default_menu(application.bot, t)
-    drafts.schedule(application)
+    await set_default_menu(application.bot, services.translator())
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:
         sender.start()
-    assert application.job_queue is not None
-    application.job_queue.run_repeating(_escalate, interval=ESCALATE_EVERY, first=5, name="ladder")
-    application.job_queue.run_repeating(
-        reminders.plan_job, interval=REMIND_EVERY, first=10, name="reminders"
-    )
-
-
-async def _escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await escalate_due(context.application)
+    jobs.schedule(application)
 
 
 async def _post_shutdown(application: Application) -> None:
@@ -183,25 +138,13 @@ async def _post_shutdown(application: Application) -> None:
 # -- command line ----------------------------------------------------------------------------
 
 
-async def create_invite(settings: Settings, role: Role, area_path: str) -> tuple[str, str]:
-    """Creates the area path if missing and an invite for it; returns (code, valid-until)."""
+async def create_invite(settings: Settings, role: Role, area_path: str) -> invites.Issued:
+    """Creates the area path if missing and an invite for it (the server's operator)."""
     await ensure_migrated(settings)
     engine = make_engine(settings.database_url)
     try:
-        sessions = make_sessions(engine)
-        async with sessions.begin() as session:
-            area = await areas.ensure_path(session, area_path)
-            if not role_fits_level(role, Level(area.level)):
-                raise AreaPathError(area_path)
-            expires = expiry(utcnow(), settings.invite_ttl_days)
-            assert area.id is not None
-            code = await invites.issue(
-                session, role=role, area_id=area.id, created_by=None, expires_at=expires
-            )
-        t = Services(settings=settings, engine=engine, sessions=sessions).translator(
-            settings.default_locale
-        )
-        return code, t.datetime(expires)
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+        return await invites.issue(services, role=role, issuer=None, area_path=area_path)
     finally:
         await engine.dispose()
 
@@ -303,9 +246,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "run":
             return _run(settings)
         elif args.command == "simulate":
-            from sandbox.simulate import fresh_database, simulate
-
-            asyncio.run(simulate(settings, fresh_database(args.database)))
+            # The simulator sits above this module (it drives the Application built here), so
+            # it is found by name when asked for, not imported: the layers only point down.
+            simulator = importlib.import_module("sandbox.simulate")
+            asyncio.run(simulator.simulate(settings, simulator.fresh_database(args.database)))
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -317,14 +261,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _invite(settings: Settings, role: Role, area_path: str) -> int:
     try:
-        code, until = asyncio.run(create_invite(settings, role, area_path))
-    except AreaPathError:
+        issued = asyncio.run(create_invite(settings, role, area_path))
+    except (AreaPathError, invites.Refused):
         print(
             f"invalid area {area_path!r}: up to three levels, county/town/village "
             "(a director needs a village)",
             file=sys.stderr,
         )
         return 2
+    code = issued.code
+    until = Translator(settings.default_locale, settings.tz).datetime(issued.expires_at)
     if settings.bot_username:
         print(f"invite link: https://t.me/{settings.bot_username}?start={code}")
     else:

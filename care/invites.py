@@ -5,6 +5,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class InviteState(StrEnum):
+    VALID = "valid"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
 
 CODE_BYTES = 18  # 144 bits; urlsafe base64 gives 24 characters, within deep-link limits
 

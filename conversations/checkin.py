@@ -1,5 +1,5 @@
 """`/checkin`: after a visit, a volunteer (or director) records it in about a minute, mostly by
-tapping. The answers are kept as they come (storage.persistence), so a check-in half done
+tapping. The answers are kept as they come (toolkit.persistence), so a check-in half done
 continues after a restart; saving is idempotent; afterwards the questions and answers leave
 the chat and only a short receipt stays."""
 
@@ -11,7 +11,7 @@ import uuid
 from datetime import date, timedelta
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.access import child_scope
 from care.children import Colour, given_name
@@ -30,13 +30,19 @@ from care.visits import (
     next_due,
     red_flags,
 )
-from conversations.form import Answers, Forbidden, Form, Invalid, Question, Rows
-from handlers import labels
-from handlers.context import BotContext
-from handlers.guard import guarded
 from locales import _ as mark
+from locales import labels
+from service import visits as service
+from service.actions import CHECK_IN, REPORT_FROM_VISIT
+from service.visits import due_of, overdue_first
 from storage import children as store
 from storage import visits
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.form import Answers, Forbidden, Form, Invalid, Question, Rows
+from toolkit.guard import guarded
+
+CHECKIN = Command("checkin", Role.VOLUNTEER, mark("cmd.checkin"), menu=3)
 
 DETAILS_LIMIT = 300
 NOTES = ("health", "mood", "study", "care", "parents")
@@ -46,20 +52,7 @@ async def children_of(
     context: BotContext, child_id: int | None = None
 ) -> list[visits.VisitedChild]:
     assert context.viewer is not None
-    today = context.services.today()
-    async with context.services.engine.connect() as connection:
-        return await visits.children_to_visit(
-            connection, child_scope(context.viewer), year_start=date(today.year, 1, 1),
-            child_id=child_id,
-        )  # fmt: skip
-
-
-def due_of(child: visits.VisitedChild) -> date:
-    return next_due(Colour(child.colour), last_visit=child.last_visit, since=child.since)
-
-
-def overdue_first(children: list[visits.VisitedChild], today: date) -> list[visits.VisitedChild]:
-    return sorted(children, key=lambda c: (-days_overdue(due_of(c), today), due_of(c), c.name))
+    return await service.children_of(context.services, context.viewer, child_id)
 
 
 async def may_check_in(context: BotContext, answers: Answers) -> bool:
@@ -270,7 +263,7 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str | 
         return "\n\n".join(lines)
     names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
     lines.append(t("checkin.red_flags_kept", flags=names))
-    return "\n\n".join(lines), [[(t("checkin.report_now"), f"urg:{visit_id}")]]
+    return "\n\n".join(lines), [[(t("checkin.report_now"), REPORT_FROM_VISIT(visit_id))]]
 
 
 async def _receipt(context: BotContext, answers: Answers) -> str:
@@ -305,24 +298,22 @@ async def begin(update: Update, context: BotContext, child_id: int | None = None
     return await FORM.start(update, context, answers, checked=True)
 
 
-@guarded(Role.VOLUNTEER)
 async def command(update: Update, context: BotContext) -> int:
     return await begin(update, context)
 
 
-@guarded(Role.VOLUNTEER)
 async def for_child(update: Update, context: BotContext) -> int:
     """`cin:<child id>`: "check in now" from /mychildren, a card or a reminder."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    value = query.data.removeprefix("cin:")
+    child_id = CHECK_IN.id(query.data)
     await query.answer()
-    if not value.isdigit():
+    if child_id is None:
         return ConversationHandler.END
-    return await begin(update, context, int(value))
+    return await begin(update, context, child_id)
 
 
-def build() -> ConversationHandler:
-    return FORM.handlers(
-        [CommandHandler("checkin", command), CallbackQueryHandler(for_child, pattern=r"^cin:")]
-    )
+def handlers() -> list[ConversationHandler]:
+    return [FORM.handlers([CHECKIN.handler(command),
+                           CallbackQueryHandler(guarded(Role.VOLUNTEER)(for_child),
+                                                pattern=CHECK_IN.pattern)])]  # fmt: skip

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.access import child_scope, may_edit_children
 from care.children import (
@@ -20,14 +20,17 @@ from care.children import (
 from care.idcard import normalize_id, parse_id
 from care.ledger import ProblemCode, normalize_phone
 from care.roles import Gender, Level, Role, clean_name
-from conversations.form import Answers, Form, Invalid, Question
-from handlers import labels
-from handlers.context import BotContext
-from handlers.guard import guarded
 from locales import _ as mark
+from locales import labels
 from storage import areas
 from storage import children as store
 from storage.models import Child
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.form import Answers, Form, Invalid, Question
+from toolkit.guard import guarded
+
+ADDCHILD = Command("addchild", Role.DIRECTOR, mark("cmd.addchild"), menu=4)
 
 MAX_TEXT = 200
 
@@ -421,16 +424,15 @@ ADD_FORM = Form(
 )
 
 
-@guarded(Role.DIRECTOR)
 async def begin_add(update: Update, context: BotContext) -> int:
     return await ADD_FORM.start(update, context, {})
 
 
-def build() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler]:
     return [
         *(
             form.handlers([CallbackQueryHandler(begin_edit, pattern=rf"^ce:{what}:")])
             for what, form in EDIT_FORMS.items()
         ),
-        ADD_FORM.handlers([CommandHandler("addchild", begin_add)]),
+        ADD_FORM.handlers([ADDCHILD.handler(begin_add)]),
     ]

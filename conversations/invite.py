@@ -6,17 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from care.invites import expiry
 from care.roles import Level, Role, invitable_roles, role_fits_level
-from conversations.common import anything_else, busy_elsewhere, fallbacks
-from handlers import labels
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import column, keyboard, pager
-from storage import areas, invites
+from locales import _ as mark
+from locales import labels
+from service import invites
+from storage import areas
 from storage.models import Area
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.flows import anything_else, busy_elsewhere, fallbacks
+from toolkit.guard import guarded
+from toolkit.keyboards import column, keyboard, pager
+
+INVITE = Command("invite", Role.SUPERVISOR, mark("cmd.invite"), menu=1)
 
 ROLE, AREA = range(2)
 PAGE_SIZE = 12
@@ -34,7 +38,6 @@ def invite_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
 
 
-@guarded(Role.SUPERVISOR)
 async def begin(update: Update, context: BotContext) -> int:
     if await busy_elsewhere(update, context, "invite"):
         return ConversationHandler.END
@@ -139,33 +142,26 @@ async def pick(update: Update, context: BotContext) -> int:
     ids = _ids(query.data, "inv:pick:")
     area = await _visible_area(context, ids[0]) if len(ids) == 1 else None
     role = Role(_draft(context)["role"])
-    if area is None or area.id is None or role not in invitable_roles(context.viewer.role):
-        await query.answer(context.t("guard.forbidden_area"), show_alert=True)
-        return AREA
-    if not role_fits_level(role, Level(area.level)):
-        await query.answer(context.t("invite.director_village"), show_alert=True)
+    try:
+        issued = await invites.issue(
+            context.services, role=role, issuer=context.viewer, area_id=area.id if area else None
+        )
+    except invites.Refused as refused:
+        level = refused.why == invites.Refusal.LEVEL
+        key = mark("invite.director_village") if level else mark("guard.forbidden_area")
+        await query.answer(context.t(key), show_alert=True)
         return AREA
     await query.answer()
-    services = context.services
-    expires = expiry(services.now(), services.settings.invite_ttl_days)
-    async with services.sessions.begin() as session:
-        code = await invites.issue(
-            session,
-            role=role,
-            area_id=area.id,
-            created_by=context.viewer.person_id,
-            expires_at=expires,
-        )
     _forget(context)
     t = context.t
     await query.edit_message_text(
         t(
             "invite.created",
             role=t(labels.ROLE[role]),
-            path=area.path,
-            link=invite_link(context.bot.username, code),
-            code=code,
-            until=t.datetime(expires),
+            path=issued.area_path,
+            link=invite_link(context.bot.username, issued.code),
+            code=issued.code,
+            until=t.datetime(issued.expires_at),
         )
     )
     return ConversationHandler.END
@@ -180,9 +176,9 @@ async def reask(update: Update, context: BotContext, note: str) -> int:
     return await _ask_role(update, context, note)
 
 
-def build() -> ConversationHandler:
-    return ConversationHandler(
-        entry_points=[CommandHandler("invite", begin)],
+def handlers() -> list[ConversationHandler]:
+    return [ConversationHandler(
+        entry_points=[INVITE.handler(begin)],
         states={
             ROLE: [CallbackQueryHandler(chose_role, pattern=r"^inv:role:"), *anything_else(reask)],
             AREA: [
@@ -195,4 +191,4 @@ def build() -> ConversationHandler:
         allow_reentry=True,
         persistent=True,
         name="invite",
-    )
+    )]

@@ -13,25 +13,26 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandl
 
 from care.ledger import parse_ledger
 from care.roles import Role
-from conversations.common import anything_else, busy_elsewhere, fallbacks
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import keyboard
-from handlers.ledger_report import SHOWN_PROBLEMS, problems_csv, summary
 from storage import audit
 from storage.ledger import ImportPlan, apply_import, plan_import
+from toolkit.context import BotContext
+from toolkit.flows import anything_else, busy_elsewhere, fallbacks
+from toolkit.guard import guarded
+from toolkit.keyboards import keyboard
+from toolkit.ledger_report import SHOWN_PROBLEMS, problems_csv, summary
 
+NAME = "ledger_import"  # the flow: its answers in user_data, its persisted state
 CONFIRM = 0
 MAX_BYTES = 10 * 1024 * 1024
 SUFFIXES = {".xlsx", ".csv"}
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    return context.user_data.setdefault("import", {})  # type: ignore[union-attr]
+    return context.user_data.setdefault(NAME, {})  # type: ignore[union-attr]
 
 
 def _forget(context: BotContext) -> None:
-    context.user_data.pop("import", None)  # type: ignore[union-attr]
+    context.user_data.pop(NAME, None)  # type: ignore[union-attr]
 
 
 async def _plan(context: BotContext, file_id: str) -> ImportPlan:
@@ -49,7 +50,7 @@ async def _plan(context: BotContext, file_id: str) -> ImportPlan:
 async def received(update: Update, context: BotContext) -> int:
     message = update.effective_message
     assert message is not None and message.document is not None
-    if await busy_elsewhere(update, context, "import"):
+    if await busy_elsewhere(update, context, NAME):
         return ConversationHandler.END
     document, t = message.document, context.t
     name = document.file_name or "ledger"
@@ -119,8 +120,8 @@ async def reask(update: Update, context: BotContext, note: str) -> int:
     return CONFIRM
 
 
-def build() -> ConversationHandler:
-    return ConversationHandler(
+def handlers() -> list[ConversationHandler]:
+    return [ConversationHandler(
         entry_points=[MessageHandler(filters.Document.ALL, received)],
         states={
             CONFIRM: [
@@ -132,5 +133,5 @@ def build() -> ConversationHandler:
         fallbacks=fallbacks(reask, _forget),
         allow_reentry=True,
         persistent=True,
-        name="ledger_import",
-    )
+        name=NAME,
+    )]

@@ -8,30 +8,27 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from care.invites import hash_code, looks_like_code
+from care.invites import InviteState
 from care.roles import Gender, Role, clean_name
-from conversations.common import anything_else, fallbacks
-from handlers import labels
-from handlers.context import BotContext
-from handlers.keyboards import column
-from handlers.menus import help_text, set_menu
-from locales import LOCALES
+from locales import LOCALES, labels
 from locales import _ as mark
-from storage import audit, invites, people
-from storage.invites import InviteState
+from service import invites
+from storage.models import Person
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.flows import anything_else, fallbacks
+from toolkit.keyboards import column
+from toolkit.menus import help_text, set_menu
+
+START = Command("start", None, mark("cmd.start"), guest=True)
 
 LANGUAGE, NAME, GENDER = range(3)
 LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
-
-
-class _InviteTaken(Exception):
-    """Rolls the registration back: the invite was used by someone else meanwhile."""
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -52,12 +49,7 @@ async def start(update: Update, context: BotContext) -> int:
     if not code:
         await message.reply_text(context.t("start.invite_only"))
         return ConversationHandler.END
-    state = InviteState.UNKNOWN
-    if looks_like_code(code):
-        async with context.services.sessions() as session:
-            state, invite = await invites.check(
-                session, code_hash=hash_code(code), now=context.services.now()
-            )
+    state, invite = await invites.check(context.services, code)
     if state != InviteState.VALID:
         await message.reply_text(context.t(labels.INVITE_REFUSAL[state]))
         return ConversationHandler.END
@@ -124,37 +116,15 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     await query.answer()
     user = update.effective_user
     assert user is not None
-    services = context.services
-    now = services.now()
-    person = None
-    try:
-        async with services.sessions.begin() as session:
-            state, invite = await invites.check(session, code_hash=draft["code_hash"], now=now)
-            if state == InviteState.VALID and invite is not None:
-                person = await people.upsert(
-                    session,
-                    tg_user_id=user.id,
-                    name=draft["name"],
-                    role=Role(invite.role),
-                    area_id=invite.area_id,
-                    gender=gender,
-                    locale=draft["locale"],
-                )
-                assert invite.id is not None and person.id is not None
-                if not await invites.consume(
-                    session, invite_id=invite.id, person_id=person.id, now=now
-                ):
-                    raise _InviteTaken
-                audit.record(
-                    session, actor_id=person.id, action="register", subject=f"person:{person.id}"
-                )
-    except _InviteTaken:  # another registration used it a moment ago; nothing was written
-        state, person = InviteState.USED, None
+    found = await invites.redeem(
+        context.services,
+        invites.Registration(user.id, draft["code_hash"], draft["name"], gender, draft["locale"]),
+    )
     _forget(context)
-    context.services.viewers.forget(user.id)
-    if person is None:
-        await query.edit_message_text(context.t(labels.INVITE_REFUSAL[state]))
+    if not isinstance(found, Person):
+        await query.edit_message_text(context.t(labels.INVITE_REFUSAL[found]))
         return ConversationHandler.END
+    person = found
     role = Role(person.role)
     await query.edit_message_text(context.t(labels.GENDER[gender]))
     await set_menu(context.bot, chat_id=user.id, role=role, t=context.t)
@@ -178,9 +148,9 @@ def _forget(context: BotContext) -> None:
     context.user_data.pop("onboarding", None)  # type: ignore[union-attr]
 
 
-def build() -> ConversationHandler:
-    return ConversationHandler(
-        entry_points=[CommandHandler("start", start)],
+def handlers() -> list[ConversationHandler]:
+    return [ConversationHandler(
+        entry_points=[START.handler(start)],
         states={
             LANGUAGE: [
                 CallbackQueryHandler(chose_language, pattern=r"^ob:lang:"),
@@ -199,4 +169,4 @@ def build() -> ConversationHandler:
         allow_reentry=True,
         persistent=True,
         name="onboarding",
-    )
+    )]

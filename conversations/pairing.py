@@ -4,21 +4,24 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.access import child_scope, may_pair
 from care.children import age_on
 from care.pairing import Rule, check_choice, rank_volunteers
 from care.roles import Gender, Role
-from conversations.form import Answers, Form, Invalid, Question
-from handlers import labels
-from handlers.children import child_button
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import keyboard
 from locales import _ as mark
+from locales import labels
 from storage import children as store
 from storage import pairings
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.form import Answers, Form, Invalid, Question
+from toolkit.guard import guarded
+from toolkit.keyboards import child_label, keyboard
+
+PAIR = Command("pair", Role.SUPERVISOR, mark("cmd.pair"), menu=4)
+UNPAIR = Command("unpair", Role.SUPERVISOR, mark("cmd.unpair"), menu=5)
 
 MAX_CANDIDATES = 20
 
@@ -170,7 +173,7 @@ async def _by_name(update: Update, context: BotContext, form: Form, prefix: str)
         return ConversationHandler.END
     today = context.services.today()
     rows = [
-        [(child_button(line, t, age_on(line.birth_date, today))[0], f"{prefix}:child:{line.id}")]
+        [(child_label(line, t, age_on(line.birth_date, today)), f"{prefix}:child:{line.id}")]
         for line in lines
     ]
     await update.effective_message.reply_text(
@@ -179,7 +182,6 @@ async def _by_name(update: Update, context: BotContext, form: Form, prefix: str)
     return ConversationHandler.END
 
 
-@guarded(Role.SUPERVISOR)
 async def pair_command(update: Update, context: BotContext) -> int:
     return await _by_name(update, context, PAIR_FORM, "pair")
 
@@ -250,22 +252,21 @@ UNPAIR_FORM = Form(
 )
 
 
-@guarded(Role.SUPERVISOR)
 async def unpair_command(update: Update, context: BotContext) -> int:
     return await _by_name(update, context, UNPAIR_FORM, "unp")
 
 
-def build() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler]:
     return [
         PAIR_FORM.handlers(
             [
-                CommandHandler("pair", pair_command),
+                PAIR.handler(pair_command),
                 CallbackQueryHandler(_from_card(PAIR_FORM, "pair:child:"), pattern=r"^pair:child:"),
             ]
         ),
         UNPAIR_FORM.handlers(
             [
-                CommandHandler("unpair", unpair_command),
+                UNPAIR.handler(unpair_command),
                 CallbackQueryHandler(_from_card(UNPAIR_FORM, "unp:child:"), pattern=r"^unp:child:"),
             ]
         ),

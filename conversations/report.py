@@ -8,21 +8,26 @@ import uuid
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.access import child_scope
 from care.cases import FROM_RED_FLAG, Situation
 from care.roles import Role
 from care.visits import RedFlag
 from conversations.checkin import children_of
-from conversations.form import Answers, Form, Invalid, Question
-from handlers import labels
-from handlers.alerts import first_round_due, number_of, plan_round, wake_sender
-from handlers.context import BotContext
-from handlers.guard import guarded
 from locales import _ as mark
+from locales import labels
+from service.actions import REPORT_FROM_VISIT
+from service.alerts import first_round_due, number_of, plan_round
 from storage import areas, cases, visits
 from storage import children as store
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.form import Answers, Form, Invalid, Question
+from toolkit.guard import guarded
+
+URGENT_COMMAND = Command("urgent", Role.VOLUNTEER, mark("cmd.urgent"), menu=1)
+REPORT_COMMAND = Command("report", Role.VOLUNTEER, mark("cmd.report"), menu=2)
 
 OTHER = "other"
 
@@ -129,7 +134,7 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str:
             assert area is not None
             await cases.schedule(session, case=case, at=first_round_due(services, case))
             await plan_round(session, services, case=case, area_path=area.path, round_=0)
-    wake_sender(context.application)
+    context.services.outbox_planned()
     number = number_of(services, case)
     key = mark("report.saved_urgent") if case.urgent else mark("report.saved")
     return t(key, number=number)
@@ -170,12 +175,10 @@ URGENT = Form(name="urgent", prefix="ur", questions=_questions(urgent=True), sum
               save=_save, allowed=may_report)  # fmt: skip
 
 
-@guarded(Role.VOLUNTEER)
 async def report(update: Update, context: BotContext) -> int:
     return await REPORT.start(update, context, {"key": uuid.uuid4().hex})
 
 
-@guarded(Role.VOLUNTEER)
 async def urgent(update: Update, context: BotContext) -> int:
     assert update.effective_chat is not None
     await update.effective_chat.send_message(context.t("report.urgent_intro"))
@@ -202,10 +205,9 @@ async def from_visit(update: Update, context: BotContext) -> int:
     return await URGENT.start(update, context, answers)
 
 
-def build() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler]:
     return [
-        REPORT.handlers([CommandHandler("report", report)]),
-        URGENT.handlers(
-            [CommandHandler("urgent", urgent), CallbackQueryHandler(from_visit, pattern=r"^urg:")]
-        ),
-    ]
+        REPORT.handlers([REPORT_COMMAND.handler(report)]),
+        URGENT.handlers([URGENT_COMMAND.handler(urgent),
+                         CallbackQueryHandler(from_visit, pattern=REPORT_FROM_VISIT.pattern)]),
+    ]  # fmt: skip

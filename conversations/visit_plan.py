@@ -10,11 +10,13 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.roles import Role
 from conversations.checkin import children_of
-from conversations.form import Answers, Form, Question
-from handlers.context import BotContext
-from handlers.guard import guarded
 from locales import _ as mark
+from service.actions import PLAN_VISIT
+from service.actions import SNOOZE as SNOOZE_ACTION
 from storage import reminders as store
+from toolkit.context import BotContext
+from toolkit.form import Answers, Form, Question
+from toolkit.guard import guarded
 
 PLAN_DAYS = (0, 1, 2, 3, 7)
 SNOOZE_DAYS = (3, 7, 14)
@@ -112,8 +114,8 @@ async def begin(update: Update, context: BotContext) -> int:
     return await form.start(update, context, {"child": int(child)})
 
 
-def build() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler]:
     return [
-        PLAN.handlers([CallbackQueryHandler(begin, pattern=r"^vp:plan:")]),
-        SNOOZE.handlers([CallbackQueryHandler(begin, pattern=r"^vp:snz:")]),
+        PLAN.handlers([CallbackQueryHandler(begin, pattern=PLAN_VISIT.pattern)]),
+        SNOOZE.handlers([CallbackQueryHandler(begin, pattern=SNOOZE_ACTION.pattern)]),
     ]

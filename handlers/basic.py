@@ -3,18 +3,27 @@ to anything no flow is waiting for."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from care.roles import Role
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import column
-from handlers.menus import help_text, set_menu
 from locales import LOCALES
 from locales import _ as mark
+from service.actions import Action
 from storage import audit, people
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.guard import guarded
+from toolkit.keyboards import column
+from toolkit.menus import help_text, set_menu
 
 LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
+HELP = Command("help", None, mark("cmd.help"), menu=5, guest=True)
+LANGUAGE = Command("language", Role.VOLUNTEER, mark("cmd.language"), menu=6)
+CANCEL = Command("cancel", None, mark("cmd.cancel"), menu=7)
+CHOOSE = Action("lang")
 
 
 async def show_help(update: Update, context: BotContext) -> None:
@@ -23,10 +32,9 @@ async def show_help(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(help_text(role, context.t))
 
 
-@guarded(Role.VOLUNTEER)
 async def ask_language(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    buttons = [(LANGUAGE_LABELS[loc], f"lang:{loc}") for loc in LOCALES]
+    buttons = [(LANGUAGE_LABELS[loc], CHOOSE(loc)) for loc in LOCALES]
     await update.effective_message.reply_text(
         context.t("language.ask"), reply_markup=column(buttons)
     )
@@ -36,7 +44,7 @@ async def ask_language(update: Update, context: BotContext) -> None:
 async def set_language(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and context.viewer is not None
-    locale = query.data.removeprefix("lang:")
+    locale = CHOOSE.value(query.data)
     if locale not in LOCALES:
         await query.answer(context.t("common.stale_button"))
         return
@@ -73,3 +81,15 @@ async def not_understood(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     key = mark("common.not_understood") if context.viewer else mark("start.invite_only")
     await update.effective_message.reply_text(context.t(key))
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """Registered last: what no flow or command took comes here."""
+    return [
+        HELP.handler(show_help),
+        LANGUAGE.handler(ask_language),
+        CallbackQueryHandler(set_language, pattern=CHOOSE.pattern),
+        CANCEL.handler(nothing_to_cancel),
+        CallbackQueryHandler(stale_button),
+        MessageHandler(filters.UpdateType.MESSAGE, not_understood),
+    ]

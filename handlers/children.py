@@ -4,22 +4,33 @@ What a card shows depends on the viewer (care.access); every view is audited."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from care.access import Detail, child_scope, detail_for, may_edit_children, may_pair
 from care.children import Category, Colour, LunarBirthday, age_on
 from care.idcard import mask_id
 from care.roles import Gender, Role
 from care.visits import Mode, RedFlag
-from handlers import labels
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import keyboard, pager
-from locales import Translator
+from locales import Translator, labels
+from locales import _ as mark
+from service.actions import (
+    CHILD_CARD,
+    EDIT_CHILD,
+    PAIR_CHILD,
+    PAIRING_REVIEWED,
+    UNPAIR_CHILD,
+    Action,
+)
 from storage import audit, visits
 from storage import children as store
 from storage.models import Visit
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.guard import guarded
+from toolkit.keyboards import child_label, keyboard, pager
 
 PAGE_SIZE = 10
 CATEGORIES = list(Category)
@@ -60,13 +71,15 @@ class Listing:
 
 
 def child_button(line: store.ChildLine, t: Translator, today_age: int) -> tuple[str, str]:
-    dot = labels.COLOUR_DOT[Colour(line.colour)]
-    village = line.area_path.rsplit("/", 1)[-1]
-    age = t("child.age", age=today_age)
-    return f"{dot} {line.name} · {village} · {age}", f"chc:{line.id}"
+    return child_label(line, t, today_age), CHILD_CARD(line.id)
 
 
-@guarded(Role.DIRECTOR)
+CHILDREN = Command("children", Role.DIRECTOR, mark("cmd.children"), menu=3)
+CHILD = Command("child", Role.VOLUNTEER, mark("cmd.child"), menu=8)
+TURN = Action("chl")  # chl:<page>:<village>:<category>:<colour>
+FILTER = Action("chf")  # chf:<v|c|k>:<page>:<village>:<category>:<colour>
+
+
 async def list_children(update: Update, context: BotContext) -> None:
     await _show(update, context, Listing())
 
@@ -148,7 +161,6 @@ async def choose_filter(update: Update, context: BotContext) -> None:
     )
 
 
-@guarded(Role.VOLUNTEER)
 async def find_child(update: Update, context: BotContext) -> None:
     """`/child NAME`: one match shows the card, several a choice, none says so."""
     viewer, t = context.viewer, context.t
@@ -211,16 +223,16 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     if may_edit_children(viewer):
         buttons.append(
             [
-                (t("card.edit_colour"), f"ce:colour:{child_id}"),
-                (t("card.edit_school"), f"ce:school:{child_id}"),
-                (t("card.edit_guardian"), f"ce:guardian:{child_id}"),
+                (t("card.edit_colour"), EDIT_CHILD("colour", child_id)),
+                (t("card.edit_school"), EDIT_CHILD("school", child_id)),
+                (t("card.edit_guardian"), EDIT_CHILD("guardian", child_id)),
             ]
         )
     if may_pair(viewer):
-        row = [(t("card.pair"), f"pair:child:{child_id}")]
+        row = [(t("card.pair"), PAIR_CHILD(child_id))]
         if card.volunteers:
-            row += [(t("card.unpair"), f"unp:child:{child_id}")]
-            row += [(t("card.reviewed"), f"pr:review:{child_id}")]
+            row += [(t("card.unpair"), UNPAIR_CHILD(child_id))]
+            row += [(t("card.reviewed"), PAIRING_REVIEWED(child_id))]
         buttons.append(row)
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None
@@ -290,3 +302,13 @@ def render_card(card: store.Card, detail: Detail, t: Translator, today: object) 
     else:
         lines.append(t("card.no_volunteer"))
     return "\n".join(lines)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        CHILDREN.handler(list_children),
+        CallbackQueryHandler(turn, pattern=TURN.pattern),
+        CallbackQueryHandler(choose_filter, pattern=FILTER.pattern),
+        CHILD.handler(find_child),
+        CallbackQueryHandler(open_card, pattern=CHILD_CARD.pattern),
+    ]

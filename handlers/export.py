@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import InputFile, Update
+from telegram.ext import CommandHandler
 
 from care.roles import Role
-from handlers.context import BotContext
-from handlers.guard import guarded
+from locales import _ as mark
 from storage.ledger import export_workbook
+from toolkit.commands import Command
+from toolkit.context import BotContext
 
 
 def export_file_name(area_path: str, day: str) -> str:
     return f"台账_{area_path.replace('/', '_')}_{day}.xlsx"
 
 
-@guarded(Role.SUPERVISOR)
+EXPORT = Command("export", Role.SUPERVISOR, mark("cmd.export"), menu=3)
+
+
 async def export(update: Update, context: BotContext) -> None:
     viewer = context.viewer
     assert viewer is not None and update.effective_message is not None
@@ -25,3 +31,7 @@ async def export(update: Update, context: BotContext) -> None:
         InputFile(data, filename=export_file_name(viewer.area_path, today.isoformat())),
         caption=context.t("export.caption", area=viewer.area_path),
     )
+
+
+def handlers() -> list[CommandHandler[Any, Any]]:
+    return [EXPORT.handler(export)]

@@ -3,26 +3,33 @@ first; a button starts a check-in for each."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
+from telegram.ext import CommandHandler
 
 from care.roles import Role
 from care.visits import YEARLY_MINIMUM, days_overdue
-from conversations.checkin import children_of, due_of, overdue_first
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import keyboard
 from locales import _ as mark
+from service.actions import CHECK_IN
+from service.visits import children_of, due_of, overdue_first
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.keyboards import keyboard
 
 MESSAGE_LIMIT = 3800
 BUTTONS = 20
 
 
-@guarded(Role.VOLUNTEER)
+MYCHILDREN = Command("mychildren", Role.VOLUNTEER, mark("cmd.mychildren"), menu=4)
+
+
 async def my_children(update: Update, context: BotContext) -> None:
     t, chat = context.t, update.effective_chat
     assert chat is not None
     today = context.services.today()
-    children = overdue_first(await children_of(context), today)
+    assert context.viewer is not None
+    children = overdue_first(await children_of(context.services, context.viewer), today)
     if not children:
         await chat.send_message(t("checkin.no_children"))
         return
@@ -36,9 +43,13 @@ async def my_children(update: Update, context: BotContext) -> None:
             t(key, name=child.name, last=last, due=t.date(due), days=late,
               count=child.visits_this_year, minimum=YEARLY_MINIMUM)
         )  # fmt: skip
-    rows = [[(t("mychildren.check_in", name=c.name), f"cin:{c.id}")] for c in children[:BUTTONS]]
+    rows = [[(t("mychildren.check_in", name=c.name), CHECK_IN(c.id))] for c in children[:BUTTONS]]
     text = "\n".join(lines)
     chunks = [text[i : i + MESSAGE_LIMIT] for i in range(0, len(text), MESSAGE_LIMIT)]
     for chunk in chunks[:-1]:
         await chat.send_message(chunk)
     await chat.send_message(chunks[-1], reply_markup=keyboard(rows))
+
+
+def handlers() -> list[CommandHandler[Any, Any]]:
+    return [MYCHILDREN.handler(my_children)]

@@ -7,21 +7,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from care.children import Colour
 from care.roles import Role
 from care.visits import days_overdue, expected_by
-from handlers import labels
-from handlers.alerts import wake_sender
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import keyboard, pager
+from locales import _ as mark
+from locales import labels
+from service.actions import CHECK_IN, PAIR_CHILD, Action
 from storage import audit, due, outbox, people
 from storage import children as children_store
 from storage.due import OverdueChild
 from storage.outbox import Message
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.guard import guarded
+from toolkit.keyboards import keyboard, pager
 
 PAGE_SIZE = 12
 
@@ -58,7 +62,13 @@ async def _areas(context: BotContext, view: View) -> list[int]:
     return mine
 
 
-@guarded(Role.DIRECTOR)
+OVERDUE = Command("overdue", Role.DIRECTOR, mark("cmd.overdue"), menu=2)
+TURN = Action("ov")  # ov:<page>:<village>:<colour>
+NUDGE = Action("ovn")  # ovn:<child>
+NUDGE_PAGE = Action("ova")  # ova:<page>:<village>:<colour>
+VILLAGE = Action("ovf")  # ovf:<page>:<village>:<colour>
+
+
 async def overdue(update: Update, context: BotContext) -> None:
     await _show(update, context, View())
 
@@ -89,8 +99,8 @@ async def _show(update: Update, context: BotContext, view: View) -> None:
     text = "\n".join([*_heading(context, figures, total, view), *_lines(context, children, today)])
     rows = [
         [
-            (t("overdue.nudge", name=c.name), f"ovn:{c.id}"),
-            (t("overdue.reassign"), f"pair:child:{c.id}"),
+            (t("overdue.nudge", name=c.name), NUDGE(c.id)),
+            (t("overdue.reassign"), PAIR_CHILD(c.id)),
         ]
         for c in children
     ]
@@ -155,13 +165,13 @@ async def _nudge(context: BotContext, children: list[OverdueChild]) -> int:
                 t = services.translator(person.locale or services.settings.default_locale)
                 text = t("overdue.nudge_text", name=child.name,
                          days=days_overdue(child.due_on, today))  # fmt: skip
-                buttons = (((t("mychildren.check_in", name=child.name), f"cin:{child.id}"),),)
+                buttons = (((t("mychildren.check_in", name=child.name), CHECK_IN(child.id)),),)
                 messages.append(Message(f"nudge:{child.id}:{person_id}:{today.isoformat()}",
                                         person.tg_user_id, text, buttons, person_id))  # fmt: skip
             audit.record(session, actor_id=viewer.person_id, action="nudge",
                          subject=f"child:{child.id}")  # fmt: skip
         new = await outbox.plan(session, messages, now=now)
-    wake_sender(context.application)
+    context.services.outbox_planned()
     return new
 
 
@@ -223,3 +233,13 @@ async def choose_village(update: Update, context: BotContext) -> None:
     await query.edit_message_text(
         context.t("children.choose_filter"), reply_markup=keyboard([[o] for o in options])
     )
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        OVERDUE.handler(overdue),
+        CallbackQueryHandler(turn, pattern=TURN.pattern),
+        CallbackQueryHandler(nudge_one, pattern=NUDGE.pattern),
+        CallbackQueryHandler(nudge_page, pattern=NUDGE_PAGE.pattern),
+        CallbackQueryHandler(choose_village, pattern=VILLAGE.pattern),
+    ]

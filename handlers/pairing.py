@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from care.access import child_scope
 from care.pairing import Gap, GapItem, find_gaps
 from care.roles import Role
-from handlers import labels
-from handlers.context import BotContext
-from handlers.guard import guarded
-from locales import Translator
+from locales import Translator, labels
+from locales import _ as mark
+from service.actions import PAIRING_REVIEWED
 from storage import children as store
 from storage import pairings
 from storage.pairings import GapInputs
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.guard import guarded
 
 SHOWN_PER_GAP = 15
 MESSAGE_LIMIT = 3800  # Telegram's limit is 4,096 characters
@@ -54,7 +59,9 @@ def report(gaps: list[GapItem], inputs: GapInputs, t: Translator, area: str) -> 
     return messages
 
 
-@guarded(Role.SUPERVISOR)
+UNPAIRED = Command("unpaired", Role.SUPERVISOR, mark("cmd.unpaired"), menu=6)
+
+
 async def unpaired(update: Update, context: BotContext) -> None:
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_chat is not None
@@ -84,3 +91,10 @@ async def reviewed(update: Update, context: BotContext) -> None:
         await query.answer(context.t("child.forbidden"), show_alert=True)
         return
     await query.answer(context.t("pair.reviewed", count=count), show_alert=True)
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        UNPAIRED.handler(unpaired),
+        CallbackQueryHandler(reviewed, pattern=PAIRING_REVIEWED.pattern),
+    ]

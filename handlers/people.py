@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from care.roles import Role, can_manage
-from handlers import labels
-from handlers.context import BotContext
-from handlers.guard import guarded
-from handlers.keyboards import keyboard, pager
-from handlers.menus import set_menu
+from locales import _ as mark
+from locales import labels
+from service.actions import Action
 from storage import audit, people
 from storage.models import Person
+from toolkit.commands import Command
+from toolkit.context import BotContext
+from toolkit.guard import guarded
+from toolkit.keyboards import keyboard, pager
+from toolkit.menus import set_menu
 
 PAGE_SIZE = 15
 
@@ -23,7 +29,12 @@ def _int(data: str, prefix: str) -> int | None:
         return None
 
 
-@guarded(Role.SUPERVISOR)
+PEOPLE = Command("people", Role.SUPERVISOR, mark("cmd.people"), menu=2)
+PAGE = Action("ppl:page")  # ppl:page:<page>
+ASK = Action("ppl:ask")  # ppl:ask:<person>: are you sure?
+OFF = Action("ppl:off")  # ppl:off:<person>: deactivate
+
+
 async def list_people(update: Update, context: BotContext) -> None:
     await _show_page(update, context, 0)
 
@@ -53,7 +64,7 @@ async def _show_page(update: Update, context: BotContext, page: int, note: str =
             status += " " + t("people.unreachable")
         lines.append(f"• {person.name} · {t(labels.ROLE[Role(person.role)])} · {path}{status}")
         if person.active and _may_deactivate(context, person):
-            buttons.append([(t("people.deactivate", name=person.name), f"ppl:ask:{person.id}")])
+            buttons.append([(t("people.deactivate", name=person.name), ASK(person.id))])
     pages = max(1, -(-total // PAGE_SIZE))
     nav = pager("ppl:page", page, pages, t("common.previous"), t("common.next"))
     if nav:
@@ -101,7 +112,7 @@ async def confirm_deactivate(update: Update, context: BotContext) -> None:
         reply_markup=keyboard(
             [
                 [
-                    (t("people.yes_deactivate"), f"ppl:off:{person.id}"),
+                    (t("people.yes_deactivate"), OFF(person.id)),
                     (t("common.back"), "ppl:page:0"),
                 ]
             ]
@@ -130,3 +141,12 @@ async def deactivate(update: Update, context: BotContext) -> None:
     await set_menu(context.bot, chat_id=person.tg_user_id, role=None, t=context.t)
     await query.answer()
     await _show_page(update, context, 0, context.t("people.deactivated", name=person.name))
+
+
+def handlers() -> list[BaseHandler[Any, Any, Any]]:
+    return [
+        PEOPLE.handler(list_people),
+        CallbackQueryHandler(turn_page, pattern=PAGE.pattern),
+        CallbackQueryHandler(confirm_deactivate, pattern=ASK.pattern),
+        CallbackQueryHandler(deactivate, pattern=OFF.pattern),
+    ]

@@ -8,10 +8,10 @@ from types import TracebackType
 from telegram import Update
 
 from bot import build_application
-from handlers.context import Services
 from sandbox.people import SimPerson
 from sandbox.request import FakeRequest
 from sandbox.telegram import JSON, FakeTelegram
+from service.services import Services
 from settings import Settings
 
 

@@ -12,17 +12,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.children import Category, Colour
 from care.idcard import make_id
-from care.invites import expiry
 from care.roles import Gender, Role
 from locales import Translator, locale_for
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from sandbox.telegram import Sent
+from service import invites
+from service.services import Services
 from settings import Settings
-from storage import areas, children, invites, migrate, pairings, people
+from storage import areas, children, migrate, pairings, people
 from storage.db import make_engine, make_sessions
 from storage.models import Child
-from storage.types import utcnow
 
 DEMO_AREAS = [
     "示范县/城关镇/东村",
@@ -68,15 +68,9 @@ async def seed(settings: Settings) -> str:
                     locale=None,
                 )
             await _demo_children(session)
-            county = await areas.ensure_path(session, "示范县")
-            assert county.id is not None
-            return await invites.issue(
-                session,
-                role=Role.ADMIN,
-                area_id=county.id,
-                created_by=None,
-                expires_at=expiry(utcnow(), settings.invite_ttl_days),
-            )
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+        issued = await invites.issue(services, role=Role.ADMIN, issuer=None, area_path="示范县")
+        return issued.code
     finally:
         await engine.dispose()
 

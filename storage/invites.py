@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from care.invites import hash_code, new_code
+from care.invites import InviteState, hash_code, new_code
 from care.roles import Role
 from storage import audit
 from storage.models import Invite
-
-
-class InviteState(StrEnum):
-    VALID = "valid"
-    UNKNOWN = "unknown"
-    USED = "used"
-    EXPIRED = "expired"
 
 
 async def issue(

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from care.invites import expiry
 from care.roles import Role
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
+from service import invites
 from settings import Settings
-from storage import areas, invites, migrate
+from storage import migrate
 from storage.db import make_engine
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
@@ -82,18 +82,10 @@ async def box(migrated: Settings) -> AsyncIterator[Sandbox]:
     )
 
 
-async def make_invite(box: Sandbox, role: Role, path: str, *, created_by: int | None = None) -> str:
-    services = box.services
-    async with services.sessions.begin() as session:
-        area = await areas.ensure_path(session, path)
-        assert area.id is not None
-        return await invites.issue(
-            session,
-            role=role,
-            area_id=area.id,
-            created_by=created_by,
-            expires_at=expiry(services.now(), services.settings.invite_ttl_days),
-        )
+async def make_invite(box: Sandbox, role: Role, path: str) -> str:
+    """An invite as the server's operator makes one (the same use case as every other)."""
+    issued = await invites.issue(box.services, role=role, issuer=None, area_path=path)
+    return issued.code
 
 
 async def register(
@@ -117,7 +109,7 @@ async def register(
     return person
 
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 async def seed_ledger(box: Sandbox, data: bytes | None = None) -> None:

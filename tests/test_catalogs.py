@@ -9,13 +9,15 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
+from care.invites import InviteState
 from care.roles import Gender, Role
-from handlers import labels
-from locales import LOCALES, locale_for, po_path
-from storage.invites import InviteState
+from locales import LOCALES, labels, locale_for, po_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ["bot.py", "care", "conversations", "handlers", "locales", "sandbox", "settings.py"]
+SOURCES = [
+    "bot.py", "care", "conversations", "handlers", "locales", "sandbox", "service", "settings.py",
+    "toolkit", "workers",
+]  # fmt: skip
 
 
 def used_keys() -> set[str]:

@@ -12,13 +12,13 @@ from sqlmodel import select
 
 from care.access import ChildScope
 from care.roles import Role
-from handlers.drafts import sweep
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage import visits
 from storage.models import Pairing, Visit
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
+from workers.drafts import sweep
 
 EAST = "示范县/城关镇/东村"
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -244,11 +244,14 @@ async def test_unfinished_check_in_is_reminded_then_dropped(box: Sandbox) -> Non
     assert volunteer.last.text.endswith("走访方式：")  # nothing yet
     box.services.now = lambda: NOW + timedelta(hours=25)
     await sweep(box.application)
+    await box.drain()  # the reminder goes through the outbox
     assert "还没有填完" in volunteer.last.text
     await sweep(box.application)
+    await box.drain()
     assert sum("还没有填完" in m.text for m in volunteer.inbox) == 1  # one reminder only
     box.services.now = lambda: NOW + timedelta(days=8)
     await sweep(box.application)
+    await box.drain()
     assert "已被清除" in volunteer.last.text
     await volunteer.press("入户走访")
     assert "已过期或已取消" in volunteer.last.text

@@ -23,7 +23,7 @@ from storage.db import make_engine, make_sessions
 from storage.models import AuditLog, Child, ColourChange
 from tests.conftest import register
 
-FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_XLSX = (FIXTURES / "ledger-sample.xlsx").read_bytes()
 SAMPLE_CSV = (FIXTURES / "ledger-sample.csv").read_bytes()
 

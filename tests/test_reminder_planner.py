@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 
 from care.roles import Role
-from handlers.reminders import plan_today
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
+from service.reminders import plan_today
 from settings import Settings
 from storage.models import Outbox
 from tests.conftest import child_id, pair_directly, register, seed_ledger
@@ -38,7 +38,7 @@ async def setup(box: Sandbox) -> tuple[SimPerson, SimPerson, SimPerson]:
 
 async def on(box: Sandbox, when: datetime) -> int:
     box.services.now = lambda: when
-    planned = await plan_today(box.application)
+    planned = await plan_today(box.services)
     await box.drain()
     return planned
 
@@ -83,7 +83,7 @@ async def test_no_duplicate_after_a_rerun_a_restart_or_a_second_instance(
     for _ in range(2):
         async with Sandbox(migrated) as other:  # a restart, or another instance
             other.services.now = lambda: at("2026-03-16", 12)
-            assert await plan_today(other.application) == 0
+            assert await plan_today(other.services) == 0
     async with box.services.sessions() as session:
         keys = [o.key for o in await session.exec(select(Outbox))]
     assert len(keys) == len(set(keys))
@@ -94,7 +94,7 @@ async def test_quiet_hours_hold_reminders_until_morning(box: Sandbox) -> None:
     volunteer, _, _ = await setup(box)
     assert await on(box, at("2026-03-18", 22, 30)) == 0  # the evening: tomorrow plans tomorrow
     box.services.now = lambda: at("2026-03-19", 6)
-    assert await plan_today(box.application) == 1  # early morning: planned, held back
+    assert await plan_today(box.services) == 1  # early morning: planned, held back
     await box.drain()
     assert reminders(volunteer) == []
     box.services.now = lambda: at("2026-03-19", 8, 1)

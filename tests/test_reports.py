@@ -13,10 +13,10 @@ from sqlmodel import col, select
 from telegram.error import TimedOut
 
 from care.roles import Role
-from handlers.alerts import escalate_due
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from sandbox.telegram import ApiError
+from service.alerts import escalate_due
 from settings import Settings
 from storage.models import Case, CaseEvent, Outbox, Person
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
@@ -129,7 +129,7 @@ async def test_acknowledging_stops_the_ladder_and_tells_the_reporter(alerting: S
         "您的报告 #2026-0001 已由 督导二 于 2026年11月23日 10:00:00 确认处理。"
     ]
     alerting.services.now = lambda: NOW + timedelta(hours=3)
-    assert await escalate_due(alerting.application) == 0
+    assert await escalate_due(alerting.services) == 0
     await alerting.drain()
     assert cast.new(cast.admin) == []
 
@@ -142,9 +142,9 @@ async def test_an_unacknowledged_report_climbs_the_ladder(alerting: Sandbox) -> 
     for person in cast.people:
         cast.new(person)
     alerting.services.now = lambda: NOW + timedelta(minutes=9)
-    assert await escalate_due(alerting.application) == 0
+    assert await escalate_due(alerting.services) == 0
     alerting.services.now = lambda: NOW + timedelta(minutes=10, seconds=1)
-    assert await escalate_due(alerting.application) == 1
+    assert await escalate_due(alerting.services) == 1
     await alerting.drain()
     for person in (cast.sup1, cast.sup2, cast.admin):
         [alert] = cast.new(person)
@@ -152,18 +152,18 @@ async def test_an_unacknowledged_report_climbs_the_ladder(alerting: Sandbox) -> 
     assert cast.new(cast.director) == [] and cast.new(cast.west) == []
     assert len(cast.chat()) == 1
     alerting.services.now = lambda: NOW + timedelta(minutes=30, seconds=1)
-    assert await escalate_due(alerting.application) == 1
+    assert await escalate_due(alerting.services) == 1
     await alerting.drain()
     assert cast.chat()[-1] == "⚠ 紧急报告 #2026-0001 仍未确认：脱离监护单独居住（东村）。"
     alerting.services.now = lambda: NOW + timedelta(minutes=45)
-    assert await escalate_due(alerting.application) == 0  # the next repeat is at 60 minutes
+    assert await escalate_due(alerting.services) == 0  # the next repeat is at 60 minutes
     alerting.services.now = lambda: NOW + timedelta(minutes=60, seconds=1)
-    assert await escalate_due(alerting.application) == 1
+    assert await escalate_due(alerting.services) == 1
     await alerting.drain()
     assert len(cast.chat()) == 3
     await cast.admin.press("✋ 我来处理")
     alerting.services.now = lambda: NOW + timedelta(minutes=91)
-    assert await escalate_due(alerting.application) == 0
+    assert await escalate_due(alerting.services) == 0
 
 
 async def test_a_restart_mid_ladder_neither_skips_nor_repeats(migrated: Settings) -> None:
@@ -176,17 +176,17 @@ async def test_a_restart_mid_ladder_neither_skips_nor_repeats(migrated: Settings
         case_id = await urgent_report(cast)
         await first.drain()
         first.services.now = lambda: NOW + timedelta(minutes=11)
-        assert await escalate_due(first.application) == 1
+        assert await escalate_due(first.services) == 1
     second = Sandbox(settings)  # the bot comes back 25 minutes later, after round 1 was planned
     async with second:
         second.services.now = lambda: NOW + timedelta(minutes=36)
         await second.drain()  # round 1's alerts, planned before the restart, go out now
-        assert await escalate_due(second.application) == 1  # round 2, once
-        assert await escalate_due(second.application) == 0
+        assert await escalate_due(second.services) == 1  # round 2, once
+        assert await escalate_due(second.services) == 0
         other = Sandbox(settings)  # and a second instance on the same database at once
         async with other:
             other.services.now = second.services.now
-            assert await escalate_due(other.application) == 0
+            assert await escalate_due(other.services) == 0
         async with second.services.sessions() as session:
             keys = [
                 o.key for o in await session.exec(select(Outbox).where(Outbox.case_id == case_id))
@@ -233,7 +233,7 @@ async def test_an_alert_nobody_receives_is_escalated_at_once(alerting: Sandbox) 
     alerting.telegram.blocked.update({1301, 1302, 1303})
     await urgent_report(cast)
     await alerting.drain()
-    assert await escalate_due(alerting.application) == 1  # without waiting ten minutes
+    assert await escalate_due(alerting.services) == 1  # without waiting ten minutes
     await alerting.drain()
     assert cast.new(cast.admin)[0].startswith("⚠ 紧急报告 #2026-0001 尚无人确认")
 
@@ -313,7 +313,7 @@ async def test_a_normal_report_alerts_without_a_ladder(alerting: Sandbox) -> Non
     assert cast.new(cast.sup1)[0].startswith("📋 新报告 #2026-0001")
     assert cast.chat() == []  # the alert chat is for urgent reports
     alerting.services.now = lambda: NOW + timedelta(hours=2)
-    assert await escalate_due(alerting.application) == 0
+    assert await escalate_due(alerting.services) == 0
 
 
 async def test_a_red_flag_in_a_check_in_leads_to_an_urgent_report(alerting: Sandbox) -> None:

@@ -1,7 +1,7 @@
 """A small engine for question-and-answer flows: each question is answered by a button (one
 or several), by text or by a voice note, checked, and stored; then a summary with Confirm /
 Change an answer / Cancel. The answers live in `user_data[<flow>]` (JSON-friendly values only),
-which storage.persistence keeps in the database, so a flow continues after a restart."""
+which toolkit.persistence keeps in the database, so a flow continues after a restart."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from telegram.ext import (
     filters,
 )
 
-from conversations.common import anything_else, busy_elsewhere, fallbacks
-from handlers.context import BotContext
-from handlers.keyboards import keyboard
 from locales import _ as mark
+from toolkit.context import BotContext
+from toolkit.flows import anything_else, busy_elsewhere, fallbacks
+from toolkit.keyboards import keyboard
 
 ASKING, CONFIRMING = range(2)
 Answers = dict[str, Any]
@@ -72,7 +72,7 @@ class Question:
 
 @dataclass(frozen=True)
 class Form:
-    name: str  # the user_data key, one of conversations.common.FLOWS
+    name: str  # the user_data key, one of toolkit.flows.FLOWS
     prefix: str  # callback data prefix, a few letters
     questions: Sequence[Question]
     summary: Callable[[BotContext, Answers], Awaitable[str]]

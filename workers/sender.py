@@ -21,7 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers.context import Services
+from service.services import Services
 from storage import cases, outbox
 from storage.models import Outbox
 
@@ -73,6 +73,7 @@ class Sender:
         self._paused_until = 0.0  # a flood wait from Telegram holds every message
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.services.outbox_planned = self.wake  # use cases wake the sender after planning
 
     def wake(self) -> None:
         self._wake.set()

@@ -1,13 +1,11 @@
-"""The reminder planner: a repeating job that works out today's reminders (care.reminders) for
-every volunteer, supervisor and director, bundles each person's into one message, and plans it
-into the outbox under a key per person and day, held back during quiet hours. Running it again,
-after a restart or on a second instance, plans nothing twice."""
+"""The reminder planner, run by a repeating job (workers.jobs): works out today's reminders
+(care.reminders) for every volunteer, supervisor and director, bundles each person's into one
+message, and plans it into the outbox under a key per person and day, held back during quiet
+hours. Running it again, after a restart or on a second instance, plans nothing twice."""
 
 from __future__ import annotations
 
 from datetime import date
-
-from telegram.ext import Application, ContextTypes
 
 from care.reminders import (
     CareDate,
@@ -23,11 +21,10 @@ from care.reminders import (
 )
 from care.roles import Role, town_of, within
 from care.visits import days_overdue
-from handlers import labels
-from handlers.alerts import wake_sender
-from handlers.context import Services
-from locales import Translator
+from locales import Translator, labels
 from locales import _ as mark
+from service.actions import CHECK_IN, PLAN_VISIT, SNOOZE
+from service.services import Services
 from storage import outbox
 from storage import reminders as store
 from storage.outbox import Message
@@ -49,9 +46,8 @@ VISITS = {Kind.VISIT_OVERDUE, Kind.VISIT_DUE, Kind.VISIT_SOON, Kind.VISIT_PLANNE
 SUPERVISED = "supervised"  # an escalation as the child's supervisor sees it
 
 
-async def plan_today(application: Application) -> int:
+async def plan_today(services: Services) -> int:
     """Plans today's reminder messages; returns how many were new."""
-    services: Services = application.bot_data["services"]
     settings, now = services.settings, services.now()
     today = now.astimezone(settings.tz).date()
     release = release_at(now, settings.quiet_hours_start, settings.quiet_hours_end, settings.tz)
@@ -102,7 +98,7 @@ async def plan_today(application: Application) -> int:
     async with services.sessions.begin() as session:
         new = await outbox.plan(session, messages, now=now)
     if new:
-        wake_sender(application)
+        services.outbox_planned()
     return new
 
 
@@ -123,14 +119,10 @@ def render(
             with_buttons.append(item.child_id)
     rows = tuple(
         (
-            (t("mychildren.check_in", name=children[c][0]), f"cin:{c}"),
-            (t("remind.plan"), f"vp:plan:{c}"),
-            (t("remind.snooze"), f"vp:snz:{c}"),
+            (t("mychildren.check_in", name=children[c][0]), CHECK_IN(c)),
+            (t("remind.plan"), PLAN_VISIT(c)),
+            (t("remind.snooze"), SNOOZE(c)),
         )
         for c in with_buttons[:BUTTONS_FOR]
     )
     return "\n".join(lines), rows
-
-
-async def plan_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await plan_today(context.application)

@@ -8,6 +8,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
+    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -16,8 +17,8 @@ from telegram.ext import (
     filters,
 )
 
-from handlers.context import BotContext
 from locales import _ as mark
+from toolkit.context import BotContext
 
 # Asks the conversation's current question again, after a note saying what went wrong.
 Reask = Callable[[Update, BotContext, str], Awaitable[int]]
@@ -59,19 +60,22 @@ def fallbacks(
     ]
 
 
-# Each flow keeps its answers in user_data under its own key while it runs.
-FLOWS = (
-    "onboarding", "invite", "import", "child_colour", "child_school", "child_guardian",
-    "child_add", "pair", "unpair", "checkin", "report", "urgent", "resolve",
-    "plan", "snooze",
-)  # fmt: skip
+def flow_names(application: Application) -> set[str]:  # type: ignore[type-arg]
+    """The registered flows. Each keeps its answers in user_data under its own name (the
+    ConversationHandler's), while it runs."""
+    return {
+        handler.name
+        for group in application.handlers.values()
+        for handler in group
+        if isinstance(handler, ConversationHandler) and handler.name
+    }
 
 
 async def busy_elsewhere(update: Update, context: BotContext, own: str) -> bool:
     """Starting a flow while another one waits for an answer would leave that one dangling:
     say so, and let the person finish it or /cancel."""
     data = context.user_data or {}
-    if any(flow in data for flow in FLOWS if flow != own):
+    if any(flow in data for flow in flow_names(context.application) if flow != own):
         assert update.effective_message is not None
         await update.effective_message.reply_text(context.t("common.finish_first"))
         return True

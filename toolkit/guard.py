@@ -12,9 +12,9 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from care.roles import Role
-from handlers.context import BotContext
 from locales import locale_for
-from storage.persistence import DbPersistence
+from toolkit.context import BotContext
+from toolkit.persistence import DbPersistence
 
 Callback = Callable[[Update, BotContext], Awaitable[Any]]
 
@@ -51,7 +51,7 @@ PERSIST_GROUP = 100  # after every other handler of the update
 
 async def persist(update: Update, context: BotContext) -> None:
     """Last: hands what the update changed in flows in progress (state and answers) to the
-    persistence, which writes it within milliseconds (storage.persistence)."""
+    persistence, which writes it within milliseconds (toolkit.persistence)."""
     application = context.application
     await application.update_persistence()
     persistence = application.persistence

@@ -8,6 +8,10 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from care.children import Colour
+from locales import Translator, labels
+from storage.children import ChildLine
+
 
 def keyboard(rows: Sequence[Sequence[tuple[str, str]]]) -> InlineKeyboardMarkup:
     return _markup(tuple(tuple(row) for row in rows))
@@ -36,3 +40,10 @@ def pager(
     if page + 1 < pages:
         row.append((f"{next_label} ▶", f"{prefix}:{page + 1}"))
     return row
+
+
+def child_label(line: ChildLine, t: Translator, age: int) -> str:
+    """A child on a button: colour, name, village, age (no more: buttons are seen by all)."""
+    dot = labels.COLOUR_DOT[Colour(line.colour)]
+    village = line.area_path.rsplit("/", 1)[-1]
+    return f"{dot} {line.name} · {village} · {t('child.age', age=age)}"

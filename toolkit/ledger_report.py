@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from care.children import Category
 from care.ledger import Problem
 from care.roles import Gender
-from handlers import labels
-from locales import Translator
+from locales import Translator, labels
 from storage.ledger import ImportPlan
 
 SHOWN_PROBLEMS = 15

@@ -1,4 +1,5 @@
-"""The per-update context: who is acting (`viewer`), their translator (`t`), and the services."""
+"""What every use case works with: the settings, the database, the clock, who is who, and a
+way to tell the outbox's sender that there is something to send. No Telegram here."""
 
 from __future__ import annotations
 
@@ -7,11 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram.ext import Application, CallbackContext, ExtBot
 
 from care.roles import Viewer
-from handlers.viewers import ViewerCache
 from locales import Translator
+from service.viewers import ViewerCache
 from settings import Settings
 from storage import people
 from storage.db import Sessions
@@ -26,6 +26,8 @@ class Services:
     now: Callable[[], datetime] = field(default=utcnow)  # tests move this clock
     viewers: ViewerCache = field(default_factory=lambda: ViewerCache(ttl=5.0))
     background: bool = True  # run the outbox sender; tests drive it step by step instead
+    # Called after a use case planned outbox messages: the sender wakes up (set by the worker).
+    outbox_planned: Callable[[], None] = field(default=lambda: None)
 
     def today(self) -> date:
         """Today in the configured time zone: what "due", "overdue" and birthdays count in."""
@@ -35,20 +37,6 @@ class Services:
         async with self.sessions() as session:
             return await people.viewer(session, tg_user_id)
 
-    def translator(self, locale: str) -> Translator:
-        return Translator(locale, self.settings.tz)
-
-
-class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):
-    """Filled once per update by handlers.guard.identify, before any other handler runs."""
-
-    def __init__(
-        self, application: Application, chat_id: int | None = None, user_id: int | None = None
-    ) -> None:
-        super().__init__(application, chat_id=chat_id, user_id=user_id)
-        self.viewer: Viewer | None = None
-        self.t: Translator = self.services.translator(self.services.settings.default_locale)
-
-    @property
-    def services(self) -> Services:
-        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+    def translator(self, locale: str | None = None) -> Translator:
+        """The catalogs in `locale`, else the configured default language."""
+        return Translator(locale or self.settings.default_locale, self.settings.tz)

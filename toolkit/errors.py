@@ -9,9 +9,9 @@ from pathlib import Path
 from telegram import Update
 from telegram.error import TelegramError
 
-from handlers.context import BotContext
 from locales import Translator, locale_for
 from storage import people
+from toolkit.context import BotContext
 
 log = logging.getLogger("carebot.errors")
 PROJECT = str(Path(__file__).resolve().parent.parent) + "/"

@@ -1,18 +1,18 @@
 """Alerts for hazard reports: each round of the ladder rendered for its recipients (in their
 language, with the least that lets them act) and planned into the outbox; the due rounds
-planned by a short repeating job. Sending is the sender's (handlers/sender.py)."""
+planned by a short repeating job (workers.jobs). Sending is the sender's (workers.sender)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
-from telegram.ext import Application
 
 from care.cases import AUDIENCES, Audience, Situation, Step, case_number
-from handlers import labels
-from handlers.context import Services
 from locales import _ as mark
+from locales import labels
+from service.actions import CASE_ACK, CASE_OPEN
+from service.services import Services
 from storage import cases, outbox
 from storage.models import Case
 from storage.outbox import Message
@@ -59,8 +59,8 @@ async def plan_round(
                      time=t.datetime(case.created_at))  # fmt: skip
             buttons = (
                 (
-                    (t("alert.ack"), f"case:ack:{case.id}"),
-                    (t("alert.open"), f"case:open:{case.id}"),
+                    (t("alert.ack"), CASE_ACK(case.id)),
+                    (t("alert.open"), CASE_OPEN(case.id)),
                 ),
             )
             messages.append(
@@ -82,9 +82,8 @@ def _unique(messages: list[Message]) -> list[Message]:
     return [m for m in messages if not (m.key in seen or seen.add(m.key))]  # type: ignore[func-returns-value]
 
 
-async def escalate_due(application: Application) -> int:
+async def escalate_due(services: Services) -> int:
     """Plans every round that is due; each exactly once, whoever else runs this too."""
-    services: Services = application.bot_data["services"]
     now = services.now()
     planned = 0
     async with services.sessions() as session:
@@ -104,14 +103,8 @@ async def escalate_due(application: Application) -> int:
             await plan_round(session, services, case=case, area_path=path, round_=last + 1)
             planned += 1
     if planned:
-        wake_sender(application)
+        services.outbox_planned()
     return planned
-
-
-def wake_sender(application: Application) -> None:
-    sender = application.bot_data.get("sender")
-    if sender is not None:
-        sender.wake()
 
 
 def first_round_due(services: Services, case: Case) -> datetime | None:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from care.cases import Situation, Status
 from care.children import Category, Colour, Schooling
+from care.invites import InviteState
 from care.ledger import ProblemCode
 from care.pairing import Gap, Rule
 from care.reminders import CareDate
 from care.roles import Gender, Role
 from care.visits import Care, DateProblem, Health, Mode, Mood, Parents, RedFlag, Safety, Study
 from locales import _ as mark
-from storage.invites import InviteState
 
 ROLE = {
     Role.VOLUNTEER: mark("role.volunteer"),

@@ -10,21 +10,17 @@ milliseconds, whose questions are then asked again."""
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import insert_in
-from storage.models import UserState
+from storage import flows as table
 from storage.types import utcnow
 
 log = logging.getLogger("carebot.persistence")
@@ -72,11 +68,9 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def _load(self) -> None:
         if self._loaded:
             return
-        async with self.engine.connect() as connection:
-            query = select(UserState.user_id, UserState.data, UserState.conversations)
-            for user_id, data, conversations in await connection.execute(query):
-                self._data[user_id] = data
-                self._flows[user_id] = json.loads(conversations)
+        for user_id, data, conversations in await table.load(self.engine):
+            self._data[user_id] = data
+            self._flows[user_id] = json.loads(conversations)
         self._loaded = True
 
     # -- reading, once at start -------------------------------------------------------------
@@ -88,8 +82,8 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def get_conversations(self, name: str) -> ConversationDict:
         await self._load()
         found: ConversationDict = {}
-        for flows in self._flows.values():
-            for key, state in flows.get(name, {}).items():
+        for person in self._flows.values():
+            for key, state in person.get(name, {}).items():
                 found[tuple(int(part) for part in key.split(","))] = state
         return found
 
@@ -190,29 +184,7 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
                          "updated_at": now}
                     )  # fmt: skip
             try:
-                await self._write(rows, empty)
+                await table.write(self.engine, rows, empty)
             except Exception:
                 self._dirty |= users  # written next time; the caller sees the error
                 raise
-
-    async def _write(self, rows: list[dict[str, Any]], empty: list[int]) -> None:
-        # Core on a connection, not the ORM: this runs every few milliseconds while people tap.
-        async with self.engine.begin() as connection:
-            if rows:
-                await connection.execute(_upsert(connection.dialect.name), rows)
-            if empty:
-                await connection.execute(delete(UserState).where(col(UserState.user_id).in_(empty)))
-
-
-@functools.lru_cache
-def _upsert(dialect: str) -> Any:
-    """Built once: it runs every few milliseconds while people tap."""
-    insert = insert_in(dialect, UserState)
-    return insert.on_conflict_do_update(
-        index_elements=["user_id"],
-        set_={
-            "data": insert.excluded.data,
-            "conversations": insert.excluded.conversations,
-            "updated_at": insert.excluded.updated_at,
-        },
-    )

@@ -1,0 +1,123 @@
+"""Invites, issued and redeemed. There is one way to issue one, whoever asks: the command line
+on the server (the very first admin), a supervisor or an admin in chat, the simulator, the
+tests. Redeeming registers the person and uses up the invite in one transaction, so nobody is
+ever half-registered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from care.invites import InviteState, expiry, hash_code, looks_like_code
+from care.roles import AreaPathError, Gender, Level, Role, Viewer, invitable_roles, role_fits_level
+from service.services import Services
+from storage import areas, audit, invites, people
+from storage.models import Invite, Person
+
+
+class Refusal(StrEnum):
+    ROLE = "role"  # a role above the issuer's own
+    AREA = "area"  # an area outside the issuer's own
+    LEVEL = "level"  # a director needs a village
+
+
+class Refused(Exception):
+    def __init__(self, why: Refusal) -> None:
+        super().__init__(why.value)
+        self.why = why
+
+
+@dataclass(frozen=True)
+class Issued:
+    code: str  # shown once; only its hash is stored
+    role: Role
+    area_path: str
+    expires_at: datetime
+
+
+async def issue(
+    services: Services,
+    *,
+    role: Role,
+    issuer: Viewer | None,
+    area_id: int | None = None,
+    area_path: str | None = None,
+) -> Issued:
+    """An invite for `role` in an area. A person (`issuer`) names an area of theirs by id; the
+    server's command line (no issuer) names it by path and creates what is missing. Raises
+    Refused, or AreaPathError for a malformed path."""
+    async with services.sessions.begin() as session:
+        if issuer is None:
+            area = await areas.ensure_path(session, area_path or "")
+        else:
+            area = await areas.get(session, area_id) if area_id is not None else None
+        if area is None:
+            raise Refused(Refusal.AREA)
+        if issuer is not None:
+            if role not in invitable_roles(issuer.role):
+                raise Refused(Refusal.ROLE)
+            if not issuer.sees(area.path):
+                raise Refused(Refusal.AREA)
+        if not role_fits_level(role, Level(area.level)):
+            raise Refused(Refusal.LEVEL)
+        expires = expiry(services.now(), services.settings.invite_ttl_days)
+        assert area.id is not None
+        code = await invites.issue(
+            session,
+            role=role,
+            area_id=area.id,
+            created_by=issuer.person_id if issuer else None,
+            expires_at=expires,
+        )
+    return Issued(code, role, area.path, expires)
+
+
+async def check(services: Services, code: str) -> tuple[InviteState, Invite | None]:
+    """Whether a code can still be used (read only)."""
+    if not looks_like_code(code):
+        return InviteState.UNKNOWN, None
+    async with services.sessions() as session:
+        return await invites.check(session, code_hash=hash_code(code), now=services.now())
+
+
+class _Taken(Exception):
+    """Rolls the registration back: the invite was used by someone else meanwhile."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    tg_user_id: int
+    code_hash: str
+    name: str
+    gender: Gender
+    locale: str
+
+
+async def redeem(services: Services, new: Registration) -> Person | InviteState:
+    """Registers the person and uses up the invite, or says why the invite cannot be used."""
+    now = services.now()
+    try:
+        async with services.sessions.begin() as session:
+            state, invite = await invites.check(session, code_hash=new.code_hash, now=now)
+            if state != InviteState.VALID or invite is None:
+                return state
+            person = await people.upsert(
+                session, tg_user_id=new.tg_user_id, name=new.name, role=Role(invite.role),
+                area_id=invite.area_id, gender=new.gender, locale=new.locale,
+            )  # fmt: skip
+            assert invite.id is not None and person.id is not None
+            used = await invites.consume(session, invite_id=invite.id, person_id=person.id, now=now)
+            if not used:
+                raise _Taken
+            audit.record(session, actor_id=person.id, action="register",
+                         subject=f"person:{person.id}")  # fmt: skip
+    except _Taken:  # another registration used it a moment ago; nothing was written
+        return InviteState.USED
+    finally:
+        services.viewers.forget(new.tg_user_id)
+    return person
+
+
+__all__ = ["AreaPathError", "Issued", "Refusal", "Refused", "Registration", "check", "issue",
+           "redeem"]  # fmt: skip

@@ -1,0 +1,46 @@
+"""The table of flows in progress (one row per person: their answers so far and conversation
+states), read once at start and written in groups by toolkit.persistence."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col, select
+
+from storage.db import insert_in
+from storage.models import UserState
+
+
+async def load(engine: AsyncEngine) -> list[tuple[int, str, str]]:
+    """Every person's (user id, answers as JSON, conversation states as JSON)."""
+    async with engine.connect() as connection:
+        query = select(UserState.user_id, UserState.data, UserState.conversations)
+        return [(u, d, c) for u, d, c in await connection.execute(query)]
+
+
+async def write(engine: AsyncEngine, rows: list[dict[str, Any]], empty: list[int]) -> None:
+    """Upserts `rows` and deletes the rows of people with nothing in progress, in one
+    transaction. Core on a connection, not the ORM: this runs every few milliseconds while
+    people tap."""
+    async with engine.begin() as connection:
+        if rows:
+            await connection.execute(_upsert(connection.dialect.name), rows)
+        if empty:
+            await connection.execute(delete(UserState).where(col(UserState.user_id).in_(empty)))
+
+
+@functools.lru_cache
+def _upsert(dialect: str) -> Any:
+    """Built once: it runs every few milliseconds while people tap."""
+    insert = insert_in(dialect, UserState)
+    return insert.on_conflict_do_update(
+        index_elements=["user_id"],
+        set_={
+            "data": insert.excluded.data,
+            "conversations": insert.excluded.conversations,
+            "updated_at": insert.excluded.updated_at,
+        },
+    )

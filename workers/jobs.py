@@ -1,0 +1,43 @@
+"""The short repeating jobs: the escalation ladder, the reminder planner and the sweep of
+flows left half done. Each reads the database, so nothing is lost when the process restarts
+(python-telegram-bot's jobs themselves are not persisted)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram.ext import Application, ContextTypes
+
+from service.alerts import escalate_due
+from service.reminders import plan_today
+from service.services import Services
+from workers import drafts
+
+LADDER_EVERY = 30  # seconds between looks at the escalation ladder
+REMIND_EVERY = 15 * 60  # the reminder planner: the first run of a day plans it, the rest nothing
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+async def _ladder(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await escalate_due(_services(context))
+
+
+async def _reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await plan_today(_services(context))
+
+
+async def _drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await drafts.sweep(context.application)
+
+
+def schedule(application: Application) -> None:  # type: ignore[type-arg]
+    jobs = application.job_queue
+    assert jobs is not None
+    jobs.run_repeating(_ladder, interval=LADDER_EVERY, first=5, name="ladder")
+    jobs.run_repeating(_reminders, interval=REMIND_EVERY, first=10, name="reminders")
+    jobs.run_repeating(
+        _drafts, interval=drafts.SWEEP_EVERY, first=timedelta(minutes=1), name="drafts"
+    )
