@@ -12,15 +12,18 @@ from care.roles import Level, Role, invitable_roles, role_fits_level
 from locales import _ as mark
 from locales import labels
 from service import invites
+from service.actions import Action
 from storage import areas
 from storage.models import Area
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
-from toolkit.guard import guarded
 from toolkit.keyboards import column, keyboard, pager
 
 INVITE = Command("invite", Role.SUPERVISOR, mark("cmd.invite"), menu=1)
+CHOOSE_ROLE = Action("inv:role")  # inv:role:<role>
+NAV = Action("inv:nav")  # inv:nav:<area>:<page>
+PICK = Action("inv:pick")  # inv:pick:<area>
 
 ROLE, AREA = range(2)
 PAGE_SIZE = 12
@@ -49,7 +52,7 @@ async def _ask_role(update: Update, context: BotContext, note: str) -> int:
     assert context.viewer is not None and update.effective_chat is not None
     t = context.t
     buttons = [
-        (t(labels.ROLE[r]), f"inv:role:{r.value}") for r in invitable_roles(context.viewer.role)
+        (t(labels.ROLE[r]), CHOOSE_ROLE(r.value)) for r in invitable_roles(context.viewer.role)
     ]
     text = (f"{note}\n\n" if note else "") + t("invite.ask_role")
     await update.effective_chat.send_message(text, reply_markup=column(buttons))
@@ -57,11 +60,10 @@ async def _ask_role(update: Update, context: BotContext, note: str) -> int:
     return ROLE
 
 
-@guarded(Role.SUPERVISOR)
 async def chose_role(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None and context.viewer is not None
-    role = query.data.removeprefix("inv:role:")
+    role = CHOOSE_ROLE.value(query.data)
     if role not in {r.value for r in invitable_roles(context.viewer.role)}:
         await query.answer(context.t("guard.forbidden"), show_alert=True)
         return await _ask_role(update, context, "")
@@ -94,15 +96,15 @@ async def _show_area(
     buttons: list[tuple[str, str]] = []
     pickable = role_fits_level(role, Level(area.level))
     if pickable:
-        buttons.append((t("invite.pick_here", area=area.name), f"inv:pick:{area.id}"))
-    buttons += [(f"📂 {child.name}", f"inv:nav:{child.id}:0") for child in children]
+        buttons.append((t("invite.pick_here", area=area.name), PICK(area.id)))
+    buttons += [(f"📂 {child.name}", NAV(child.id, 0)) for child in children]
     rows = [[b] for b in buttons]
     pages = max(1, -(-total // PAGE_SIZE))
-    nav = pager(f"inv:nav:{area.id}", page, pages, t("common.previous"), t("common.next"))
+    nav = pager(NAV(area.id), page, pages, t("common.previous"), t("common.next"))
     if nav:
         rows.append(nav)
     if area.id != context.viewer.area_id and area.parent_id is not None:
-        rows.append([(t("invite.up"), f"inv:nav:{area.parent_id}:0")])
+        rows.append([(t("invite.up"), NAV(area.parent_id, 0))])
     text = (f"{note}\n\n" if note else "") + t(
         "invite.ask_area", role=t(labels.ROLE[role]), path=area.path
     )
@@ -115,32 +117,23 @@ async def _show_area(
     return AREA
 
 
-def _ids(data: str, prefix: str) -> list[int]:
-    try:
-        return [int(part) for part in data.removeprefix(prefix).split(":")]
-    except ValueError:
-        return []
-
-
-@guarded(Role.SUPERVISOR)
 async def navigate(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    ids = _ids(query.data, "inv:nav:")
-    area = await _visible_area(context, ids[0]) if len(ids) == 2 else None
+    ids = NAV.ids(query.data, 2)
+    area = await _visible_area(context, ids[0]) if ids else None
     if area is None or area.id is None:
         await query.answer(context.t("guard.forbidden_area"), show_alert=True)
         return AREA
     await query.answer()
-    return await _show_area(update, context, area.id, max(0, ids[1]), edit=True)
+    return await _show_area(update, context, area.id, ids[1], edit=True)
 
 
-@guarded(Role.SUPERVISOR)
 async def pick(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None and context.viewer is not None
-    ids = _ids(query.data, "inv:pick:")
-    area = await _visible_area(context, ids[0]) if len(ids) == 1 else None
+    area_id = PICK.id(query.data)
+    area = await _visible_area(context, area_id) if area_id is not None else None
     role = Role(_draft(context)["role"])
     try:
         issued = await invites.issue(
@@ -180,10 +173,13 @@ def handlers() -> list[ConversationHandler]:
     return [ConversationHandler(
         entry_points=[INVITE.handler(begin)],
         states={
-            ROLE: [CallbackQueryHandler(chose_role, pattern=r"^inv:role:"), *anything_else(reask)],
+            ROLE: [
+                CallbackQueryHandler(INVITE.guard(chose_role), pattern=CHOOSE_ROLE.pattern),
+                *anything_else(reask),
+            ],
             AREA: [
-                CallbackQueryHandler(navigate, pattern=r"^inv:nav:"),
-                CallbackQueryHandler(pick, pattern=r"^inv:pick:"),
+                CallbackQueryHandler(INVITE.guard(navigate), pattern=NAV.pattern),
+                CallbackQueryHandler(INVITE.guard(pick), pattern=PICK.pattern),
                 *anything_else(reask),
             ],
         },

@@ -18,6 +18,7 @@ from care.roles import Gender, Role, clean_name
 from locales import LOCALES, labels
 from locales import _ as mark
 from service import invites
+from service.actions import Action
 from storage.models import Person
 from toolkit.commands import Command
 from toolkit.context import BotContext
@@ -26,6 +27,8 @@ from toolkit.keyboards import column
 from toolkit.menus import help_text, set_menu
 
 START = Command("start", None, mark("cmd.start"), guest=True)
+LANGUAGE_CHOICE = Action("ob:lang")  # ob:lang:<locale>
+GENDER_CHOICE = Action("ob:gender")  # ob:gender:<gender>
 
 LANGUAGE, NAME, GENDER = range(3)
 LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
@@ -69,12 +72,12 @@ async def _ask(update: Update, context: BotContext, step: int, note: str = "") -
     prefix = f"{note}\n\n" if note else ""
     t = context.t
     if step == LANGUAGE:
-        buttons = [(LANGUAGE_LABELS[loc], f"ob:lang:{loc}") for loc in LOCALES]
+        buttons = [(LANGUAGE_LABELS[loc], LANGUAGE_CHOICE(loc)) for loc in LOCALES]
         await chat.send_message(prefix + t("onboarding.ask_language"), reply_markup=column(buttons))
     elif step == NAME:
         await chat.send_message(prefix + t("onboarding.ask_name"))
     else:
-        buttons = [(t(labels.GENDER[g]), f"ob:gender:{g.value}") for g in Gender]
+        buttons = [(t(labels.GENDER[g]), GENDER_CHOICE(g.value)) for g in Gender]
         await chat.send_message(prefix + t("onboarding.ask_gender"), reply_markup=column(buttons))
     return step
 
@@ -82,7 +85,7 @@ async def _ask(update: Update, context: BotContext, step: int, note: str = "") -
 async def chose_language(update: Update, context: BotContext) -> int:
     query = update.callback_query
     assert query is not None and query.data is not None
-    locale = query.data.removeprefix("ob:lang:")
+    locale = LANGUAGE_CHOICE.value(query.data)
     if locale not in LOCALES:
         return await stale_button(update, context)
     await query.answer()
@@ -108,7 +111,7 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     assert query is not None and query.data is not None
     draft = _draft(context)
     try:
-        gender = Gender(query.data.removeprefix("ob:gender:"))
+        gender = Gender(GENDER_CHOICE.value(query.data))
     except ValueError:
         return await stale_button(update, context)
     if "name" not in draft or "locale" not in draft:
@@ -153,7 +156,7 @@ def handlers() -> list[ConversationHandler]:
         entry_points=[START.handler(start)],
         states={
             LANGUAGE: [
-                CallbackQueryHandler(chose_language, pattern=r"^ob:lang:"),
+                CallbackQueryHandler(chose_language, pattern=LANGUAGE_CHOICE.pattern),
                 *anything_else(reask),
             ],
             NAME: [
@@ -161,7 +164,7 @@ def handlers() -> list[ConversationHandler]:
                 *anything_else(reask, expects_text=True),
             ],
             GENDER: [
-                CallbackQueryHandler(chose_gender, pattern=r"^ob:gender:"),
+                CallbackQueryHandler(chose_gender, pattern=GENDER_CHOICE.pattern),
                 *anything_else(reask),
             ],
         },

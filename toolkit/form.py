@@ -20,6 +20,7 @@ from telegram.ext import (
 )
 
 from locales import _ as mark
+from service.actions import Action
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
 from toolkit.keyboards import keyboard
@@ -73,7 +74,7 @@ class Question:
 @dataclass(frozen=True)
 class Form:
     name: str  # the user_data key, one of toolkit.flows.FLOWS
-    prefix: str  # callback data prefix, a few letters
+    prefix: str  # callback data prefix, a few letters (declared as an Action: unique)
     questions: Sequence[Question]
     summary: Callable[[BotContext, Answers], Awaitable[str]]
     # Stores the answers; returns the reply (with buttons, when it offers a next step).
@@ -88,6 +89,10 @@ class Form:
     # `save` checks `allowed` itself, in its own transaction, and raises Forbidden: Confirm
     # then reads the database once instead of twice (for the busiest flow, the check-in).
     save_checks: bool = False
+    action: Action = field(init=False, repr=False, compare=False)  # from `prefix`
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "action", Action(self.prefix))
 
     def draft(self, context: BotContext) -> dict[str, Any]:
         return context.user_data.setdefault(self.name, {"answers": {}})  # type: ignore[union-attr]
@@ -159,10 +164,10 @@ class Form:
     def _rows(self, question: Question, options: list[tuple[str, str]], picked: list[str]):
         if question.multi:
             return [
-                [(("☑ " if value in picked else "☐ ") + label, f"{self.prefix}:t:{value}")]
+                [(("☑ " if value in picked else "☐ ") + label, self.action("t", value))]
                 for value, label in options
             ]
-        return [[(label, f"{self.prefix}:a:{value}")] for value, label in options]
+        return [[(label, self.action("a", value))] for value, label in options]
 
     async def _ask(
         self, update: Update, context: BotContext, question: Question, note: str = ""
@@ -174,9 +179,9 @@ class Form:
         if question.choices is not None:
             rows = self._rows(question, await question.choices(context, draft["answers"]), [])
         if question.multi:
-            rows.append([(t("form.done"), f"{self.prefix}:done")])
+            rows.append([(t("form.done"), self.action("done"))])
         if question.skippable:
-            rows.append([(t("form.skip"), f"{self.prefix}:skip")])
+            rows.append([(t("form.skip"), self.action("skip"))])
         text = (f"{note}\n\n" if note else "") + t(question.ask, **_placeholders(draft["answers"]))
         await self._send(update, context, text, rows)
         return ASKING
@@ -186,8 +191,8 @@ class Form:
         draft["step"] = None
         text = (f"{note}\n\n" if note else "") + await self.summary(context, draft["answers"])
         rows = [
-            [(t("form.confirm"), f"{self.prefix}:ok")],
-            [(t("form.edit"), f"{self.prefix}:edit"), (t("form.cancel"), f"{self.prefix}:no")],
+            [(t("form.confirm"), self.action("ok"))],
+            [(t("form.edit"), self.action("edit")), (t("form.cancel"), self.action("no"))],
         ]
         await self._send(update, context, text, rows)
         return CONFIRMING
@@ -269,7 +274,7 @@ class Form:
         if await self._lost(update, context):
             return ConversationHandler.END
         draft = self.draft(context)
-        action, _, value = query.data.removeprefix(f"{self.prefix}:").partition(":")
+        action, _, value = (self.action.value(query.data) or "").partition(":")
         step = draft.get("step")
         saving_checks = self.save_checks and action == "ok"
         if not await self._still_allowed(update, context, full=step is None and not saving_checks):
@@ -287,7 +292,7 @@ class Form:
                 picked.append(value)
             await query.answer()
             rows = self._rows(question, options, picked)
-            rows.append([(context.t("form.done"), f"{self.prefix}:done")])
+            rows.append([(context.t("form.done"), self.action("done"))])
             await query.edit_message_reply_markup(keyboard(rows))
             return ASKING
         if action == "done" and question.multi:
@@ -346,7 +351,7 @@ class Form:
         if action == "edit" and not value:
             await query.answer()
             rows = [
-                [(t(q.label), f"{self.prefix}:edit:{q.key}")]
+                [(t(q.label), self.action("edit", q.key))]
                 for q in self.questions
                 if q.applies(draft["answers"]) and q.key in draft["answers"]
             ]
@@ -377,7 +382,7 @@ class Form:
                 continue
 
     def handlers(self, entry_points: list[BaseHandler[Any, Any, Any]]) -> ConversationHandler:
-        pattern = rf"^{self.prefix}:"
+        pattern = self.action.pattern
         return ConversationHandler(
             entry_points=entry_points,
             states={
