@@ -24,7 +24,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     for pragma in (
         "journal_mode=WAL",
-        "synchronous=NORMAL",
+        # FULL: a commit survives a power cut, not just a crash of the process. A record a
+        # person confirmed must not vanish; it costs about 9% of the check-in's throughput.
+        "synchronous=FULL",
         "foreign_keys=ON",
         "busy_timeout=5000",
     ):

@@ -240,7 +240,10 @@ class Outbox(SQLModel, table=True):
     """Messages that must not be lost (alerts, reminders): written with the fact that causes
     them, sent by one sender, marked sent once. `key` makes planning them idempotent."""
 
-    __table_args__ = (Index("ix_outbox_due", "sent_at", "failed_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "sent_at", "failed_at", "next_attempt_at"),
+        Index("ix_outbox_chat", "chat_id", "id"),  # what is still ahead in a chat's queue
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=120, unique=True)

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,7 +52,24 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
 
 
 async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Outbox]:
-    """Due messages, leased to the caller so no other sender (process) sends them too."""
+    """Due messages, leased to the caller so no other sender (process) sends them too.
+
+    A chat's messages go out in the order they were planned: a message waits while an earlier
+    one of its chat is due, being sent, or waiting to be tried again (so "resolved" never
+    overtakes "acknowledged"). Only a message held back and never tried (a reminder kept for
+    the morning) lets later ones by: an alert does not wait for the quiet hours to end."""
+    ahead = aliased(Outbox)
+    earlier_pending = (
+        select(ahead.id)
+        .where(
+            ahead.chat_id == Outbox.chat_id,
+            col(ahead.id) < col(Outbox.id),
+            col(ahead.sent_at).is_(None),
+            col(ahead.failed_at).is_(None),
+            (col(ahead.next_attempt_at) <= now) | (col(ahead.error) != ""),
+        )
+        .exists()
+    )
     due = (
         select(Outbox.id)
         .where(
@@ -59,6 +77,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Out
             col(Outbox.failed_at).is_(None),
             col(Outbox.next_attempt_at) <= now,
             (col(Outbox.claimed_until).is_(None)) | (col(Outbox.claimed_until) < now),
+            ~earlier_pending,
         )
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
