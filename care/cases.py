@@ -86,6 +86,21 @@ class Ladder:
             return reported + self.higher_after
         return reported + self.alert_chat_after + self.repeat_every * (round_ - 2)
 
+    def latest_due(self, reported: datetime, after: int, now: datetime) -> int:
+        """The round to plan after round `after`: the next one, or, when more are due (the
+        bot was down), the latest of them; the rounds missed collapse into that one."""
+        round_ = after + 1
+        while self.due(reported, round_ + 1) <= now:
+            round_ += 1
+        return round_
+
+    def audiences(self, first: int, last: int) -> list[Audience]:
+        """Who rounds `first` to `last` reach together, each audience once."""
+        found: list[Audience] = []
+        for round_ in range(first, last + 1):
+            found += [a for a in AUDIENCES[self.step(round_)] if a not in found]
+        return found
+
 
 def case_number(case_id: int, reported: datetime) -> str:
     """A short number to say on the phone: year and a sequence, e.g. 2026-0042."""

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from care.cases import AUDIENCES, Audience, Situation, Step, case_number
+from care.cases import Audience, Situation, Step, case_number
 from locales import _ as mark
 from locales import labels
 from service.actions import CASE_ACK, CASE_OPEN
@@ -29,19 +29,28 @@ def round_key(case_id: int, round_: int) -> str:
 
 
 async def plan_round(
-    session: AsyncSession, services: Services, *, case: Case, area_path: str, round_: int
+    session: AsyncSession,
+    services: Services,
+    *,
+    case: Case,
+    area_path: str,
+    round_: int,
+    missed_from: int | None = None,
 ) -> int:
     """Plans the alerts of one round (idempotent); returns how many recipients it has. With
-    nobody to reach, the next round is due at once: an alert that reaches no one escalates."""
+    nobody to reach, the next round is due at once: an alert that reaches no one escalates.
+    `missed_from`: the first of the rounds missed while the bot was down, which this one
+    stands for (it reaches everyone they would have reached, once)."""
     assert case.id is not None
     settings, now = services.settings, services.now()
     step = settings.ladder.step(round_)
+    first = round_ if missed_from is None else missed_from
     number = number_of(services, case)
     village = area_path.rsplit("/", 1)[-1]
     situation = labels.SITUATION[Situation(case.situation)]
     prefix = round_key(case.id, round_)
     messages: list[Message] = []
-    for who in AUDIENCES[step]:
+    for who in settings.ladder.audiences(first, round_):
         if who == Audience.ALERT_CHAT:  # the minimum: number, situation, village; no names
             chat = settings.alert_chat_id
             if chat is not None and case.urgent:
@@ -94,13 +103,16 @@ async def escalate_due(services: Services) -> int:
             if found is None:
                 continue
             case, path = found
-            following = services.settings.ladder.due(case.created_at, last + 2)
+            ladder = services.settings.ladder
+            target = ladder.latest_due(case.created_at, last, now)
+            following = ladder.due(case.created_at, target + 1)
             if not await cases.advance(session, case_id=case_id, from_round=last,
-                                       next_at=max(following, now)):  # fmt: skip
+                                       to_round=target, next_at=max(following, now)):  # fmt: skip
                 continue  # another instance planned it
             cases.event(session, case_id=case_id, kind="escalated", person_id=None,
-                        detail=f"round={last + 1}")  # fmt: skip
-            await plan_round(session, services, case=case, area_path=path, round_=last + 1)
+                        detail=f"round={target}")  # fmt: skip
+            await plan_round(session, services, case=case, area_path=path, round_=target,
+                             missed_from=last + 1)  # fmt: skip
             planned += 1
     if planned:
         services.outbox_planned()

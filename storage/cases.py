@@ -141,16 +141,17 @@ async def due_rounds(
 
 
 async def advance(
-    session: AsyncSession, *, case_id: int, from_round: int, next_at: datetime | None
+    session: AsyncSession, *, case_id: int, from_round: int, to_round: int,
+    next_at: datetime | None,
 ) -> bool:
-    """Moves a case to its next round, once: a second planner (or instance) gets False."""
+    """Moves a case on to `to_round`, once: a second planner (or instance) gets False."""
     result = await session.exec(
         update(Case)
         .where(
             col(Case.id) == case_id, col(Case.round) == from_round,
             col(Case.status) == Status.OPEN.value,
         )
-        .values(round=from_round + 1, next_round_at=next_at)
+        .values(round=to_round, next_round_at=next_at)
     )  # fmt: skip
     return result.rowcount == 1
 

@@ -166,6 +166,29 @@ async def test_an_unacknowledged_report_climbs_the_ladder(alerting: Sandbox) -> 
     assert await escalate_due(alerting.services) == 0
 
 
+async def test_rounds_missed_while_down_come_as_one_alert(alerting: Sandbox) -> None:
+    cast = Cast(alerting)
+    await cast.setup()
+    await urgent_report(cast)
+    await alerting.drain()
+    for person in cast.people:
+        cast.new(person)
+    # Down for two hours: rounds 1 (county), 2 (alert chat) and three repeats were missed.
+    alerting.services.now = lambda: NOW + timedelta(hours=2, minutes=1)
+    assert await escalate_due(alerting.services) == 1
+    assert await escalate_due(alerting.services) == 0  # not one round every 30 seconds
+    await alerting.drain()
+    for person in (cast.sup1, cast.sup2, cast.admin):  # the county still hears of it, once
+        [alert] = cast.new(person)
+        assert alert.startswith("⚠ 紧急报告 #2026-0001 尚无人确认")
+    assert cast.chat()[-1] == "⚠ 紧急报告 #2026-0001 仍未确认：脱离监护单独居住（东村）。"
+    assert len(cast.chat()) == 2  # the first alert, then one for all that was missed
+    alerting.services.now = lambda: NOW + timedelta(hours=2, minutes=30, seconds=1)
+    assert await escalate_due(alerting.services) == 1  # the ladder goes on from there
+    await alerting.drain()
+    assert len(cast.chat()) == 3
+
+
 async def test_a_restart_mid_ladder_neither_skips_nor_repeats(migrated: Settings) -> None:
     settings = migrated.model_copy(update={"alert_chat_id": ALERT_CHAT})
     first = Sandbox(settings)
