@@ -34,7 +34,7 @@ from locales import Translator
 from service import invites
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
-from storage import migrate
+from storage import instance, migrate, outbox
 from storage.db import make_engine, make_sessions
 from storage.ledger import apply_import, export_workbook, plan_import
 from storage.types import utcnow
@@ -63,15 +63,24 @@ class NotMigrated(RuntimeError):
     """The database schema is older than the code (run `python bot.py migrate`)."""
 
 
+class AnotherInstance(RuntimeError):
+    """Another instance of the bot is running on the same database."""
+
+
 def build_update_processor() -> PerChatProcessor:
     return PerChatProcessor(max_concurrent_updates=64)
 
 
 def build_application(
-    settings: Settings, *, request: BaseRequest | None = None, services: Services | None = None
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    services: Services | None = None,
+    exclusive: bool = False,
 ) -> Application:
     """The whole bot: handlers, conversations and services. `request` swaps the transport
-    (the sandbox's fake Bot API in tests, simulate and benchmarks)."""
+    (the sandbox's fake Bot API in tests, simulate and benchmarks). `exclusive`: this is the
+    one active instance on its database (`run`); it refuses to start beside another."""
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value() if settings.bot_token else "0:sandbox")
@@ -90,6 +99,7 @@ def build_application(
     builder = builder.persistence(DbPersistence(services.engine))
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data["exclusive"] = exclusive
     add_handlers(application)
     return application
 
@@ -120,6 +130,14 @@ async def _post_init(application: Application) -> None:
     services: Services = application.bot_data["services"]
     if not await migrate.is_current(services.engine):
         raise NotMigrated
+    if application.bot_data["exclusive"]:
+        claim = await instance.claim(services.engine)
+        if claim is None:
+            raise AnotherInstance
+        application.bot_data["claim"] = claim
+        # The only instance now: messages leased by one that died are ours to send at once.
+        async with services.sessions.begin() as session:
+            await outbox.release_leases(session)
     await set_default_menu(application.bot, services.translator())
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:
@@ -132,6 +150,9 @@ async def _post_shutdown(application: Application) -> None:
     sender = application.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
+    claim = application.bot_data.pop("claim", None)
+    if claim is not None:  # last: the persistence and the sender have written what they had
+        await claim.release()
     await services.engine.dispose()
 
 
@@ -256,6 +277,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NotMigrated:
         print("the database is not migrated: run `python bot.py migrate` first", file=sys.stderr)
         return 2
+    except AnotherInstance:
+        print("another instance of the bot is running on this database; not starting",
+              file=sys.stderr)  # fmt: skip
+        return 2
     return 0
 
 
@@ -285,7 +310,7 @@ def _run(settings: Settings) -> int:
     if settings.bot_token is None:
         raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
     asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
-    application = build_application(settings)
+    application = build_application(settings, exclusive=True)
     try:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     except (InvalidToken, NetworkError) as exc:

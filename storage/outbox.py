@@ -96,6 +96,16 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Out
     return list(rows)
 
 
+async def release_leases(session: AsyncSession) -> None:
+    """Frees every lease: called by the one active instance on start, so what a process that
+    died had claimed goes out at once instead of when its lease would have run out."""
+    await session.exec(
+        update(Outbox)
+        .where(col(Outbox.sent_at).is_(None), col(Outbox.claimed_until).is_not(None))
+        .values(claimed_until=None)
+    )
+
+
 async def sent(session: AsyncSession, *, outbox_id: int, message_id: int, now: datetime) -> None:
     await session.exec(
         update(Outbox)
