@@ -1,4 +1,5 @@
-"""Visits: the children a person may visit, with when each is due; and recording a check-in."""
+"""Visits: the children a person may visit, with when each is due; recording a check-in; and
+the day a volunteer plans to go, or a snooze, in answer to a reminder."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from care.visits import (
     red_flags,
 )
 from service.services import Services
-from storage import visits
+from storage import reminders, visits
 from storage.children import visible
 from storage.visits import VisitedChild, VisitRecord
 
@@ -102,5 +103,29 @@ async def record_visit(services: Services, viewer: Viewer, visit: CheckIn) -> Re
     return Recorded(saved[0], saved[1], flags)
 
 
+async def plan_visit(services: Services, viewer: Viewer, child_id: int, on: date) -> bool:
+    """The day `viewer` will visit the child (they are reminded on it; a snooze is cleared).
+    False when the child is not theirs to visit; nothing is written then."""
+    async with services.sessions.begin() as session:
+        if not await visible(session, child_scope(viewer), child_id):
+            return False
+        await reminders.set_plan(session, child_id=child_id, person_id=viewer.person_id,
+                                 planned_on=on)  # fmt: skip
+    return True
+
+
+async def snooze(
+    services: Services, viewer: Viewer, child_id: int, until: date, reason: str
+) -> bool:
+    """No visit reminders for this child until `until`, for a reason (a planned day is
+    cleared). False when the child is not theirs to visit; nothing is written then."""
+    async with services.sessions.begin() as session:
+        if not await visible(session, child_scope(viewer), child_id):
+            return False
+        await reminders.set_plan(session, child_id=child_id, person_id=viewer.person_id,
+                                 snoozed_until=until, reason=reason)  # fmt: skip
+    return True
+
+
 __all__ = ["CheckIn", "Recorded", "VisitedChild", "children_of", "due_of", "may_visit",
-           "overdue_first", "record_visit"]  # fmt: skip
+           "overdue_first", "plan_visit", "record_visit", "snooze"]  # fmt: skip
