@@ -5,7 +5,6 @@ the chat and only a short receipt stays."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from datetime import date, timedelta
@@ -13,7 +12,6 @@ from datetime import date, timedelta
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from care.access import child_scope
 from care.children import Colour, given_name
 from care.roles import Role
 from care.visits import (
@@ -34,9 +32,7 @@ from locales import _ as mark
 from locales import labels
 from service import visits as service
 from service.actions import CHECK_IN, REPORT_FROM_VISIT
-from service.visits import due_of, overdue_first
-from storage import children as store
-from storage import visits
+from service.visits import CheckIn, VisitedChild, due_of, overdue_first
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, Question, Rows
@@ -48,9 +44,7 @@ DETAILS_LIMIT = 300
 NOTES = ("health", "mood", "study", "care", "parents")
 
 
-async def children_of(
-    context: BotContext, child_id: int | None = None
-) -> list[visits.VisitedChild]:
+async def children_of(context: BotContext, child_id: int | None = None) -> list[VisitedChild]:
     assert context.viewer is not None
     return await service.children_of(context.services, context.viewer, child_id)
 
@@ -61,8 +55,7 @@ async def may_check_in(context: BotContext, answers: Answers) -> bool:
         return False
     if "child" not in answers:
         return True
-    async with context.services.sessions() as session:
-        return await store.visible(session, child_scope(context.viewer), int(answers["child"]))
+    return await service.may_visit(context.services, context.viewer, int(answers["child"]))
 
 
 async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
@@ -85,7 +78,7 @@ async def _days(context: BotContext, _answers: Answers) -> list[tuple[str, str]]
             ("other", t("checkin.other_day"))]  # fmt: skip
 
 
-def facts(child: visits.VisitedChild) -> dict[str, str | None]:
+def facts(child: VisitedChild) -> dict[str, str | None]:
     """What the steps need of the child, kept with the answers (read once, not every step)."""
     last = child.last_visit.isoformat() if child.last_visit else None
     return {"name": child.name, "since": child.since.isoformat(), "colour": child.colour,
@@ -231,39 +224,39 @@ async def _summary(context: BotContext, answers: Answers) -> str:
     return "\n".join(lines)
 
 
+def check_in(answers: Answers, today: date) -> CheckIn:
+    """The form's answers, typed, as the use case takes them."""
+    problems = answers.get("problems")
+    return CheckIn(
+        child_id=int(answers["child"]), visited_on=visit_day(answers, today),
+        mode=Mode(answers["mode"]), health=Health(answers["health"]),
+        mood=Mood(answers["mood"]), study=Study(answers["study"]), care=Care(answers["care"]),
+        parents=Parents(answers["parents"]), draft_key=answers["key"],
+        notes={k: answers[f"{k}_note"] for k in NOTES if answers.get(f"{k}_note")},
+        safety=tuple(Safety(s) for s in answers["safety"]),
+        wishes=answers.get("wishes") or "",
+        problems=problems if isinstance(problems, str) else "",
+        problems_voice=problems["voice"] if isinstance(problems, dict) else None,
+    )  # fmt: skip
+
+
 async def _save(update: Update, context: BotContext, answers: Answers) -> str | tuple[str, Rows]:
     viewer, t = context.viewer, context.t
     assert viewer is not None
-    today = context.services.today()
-    child = answers["facts"]
-    day = visit_day(answers, today)
-    flags = red_flags(answers["study"], answers["care"])
-    problems = answers.get("problems")
-    notes = {k: answers[f"{k}_note"] for k in NOTES if answers.get(f"{k}_note")}
-    values = {
-        "child_id": int(answers["child"]), "person_id": viewer.person_id, "visited_on": day,
-        "mode": answers["mode"], "health": answers["health"], "mood": answers["mood"],
-        "study": answers["study"], "care": answers["care"], "parents": answers["parents"],
-        "notes": json.dumps(notes, ensure_ascii=False), "safety": ",".join(answers["safety"]),
-        "wishes": answers.get("wishes") or "",
-        "problems": problems if isinstance(problems, str) else "",
-        "problems_voice": problems["voice"] if isinstance(problems, dict) else None,
-        "red_flags": ",".join(flags), "draft_key": answers["key"],
-    }  # fmt: skip
-    async with context.services.engine.begin() as connection:
-        saved = await visits.save(connection, values, child_scope(viewer))
-    if saved is None:  # unpaired (or moved away) since the check-in began
+    visit = check_in(answers, context.services.today())
+    recorded = await service.record_visit(context.services, viewer, visit)
+    if recorded is None:  # unpaired (or moved away) since the check-in began
         raise Forbidden(mark("checkin.not_yours"))
-    visit_id, _new = saved
+    child, day = answers["facts"], visit.visited_on
     last = max(day, date.fromisoformat(child["last"])) if child["last"] else day
     since = date.fromisoformat(child["since"])
     due = next_due(Colour(child["colour"]), last_visit=last, since=since)
     lines = [t("checkin.saved", name=child["name"], due=t.date(due))]
-    if not flags:
+    if not recorded.red_flags:
         return "\n\n".join(lines)
-    names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
+    names = "、".join(t(labels.RED_FLAG[f]) for f in recorded.red_flags)
     lines.append(t("checkin.red_flags_kept", flags=names))
-    return "\n\n".join(lines), [[(t("checkin.report_now"), REPORT_FROM_VISIT(visit_id))]]
+    return "\n\n".join(lines), [[(t("checkin.report_now"), REPORT_FROM_VISIT(recorded.visit_id))]]
 
 
 async def _receipt(context: BotContext, answers: Answers) -> str:

@@ -5,25 +5,20 @@ immediate danger is told to call 110 before anything else."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from care.access import child_scope
-from care.cases import FROM_RED_FLAG, Situation
+from care.cases import Situation
 from care.roles import Role
-from care.visits import RedFlag
 from conversations.checkin import children_of
 from locales import _ as mark
 from locales import labels
+from service import reports as service
 from service.actions import REPORT_FROM_VISIT
-from service.alerts import first_round_due, number_of, plan_round
-from storage import areas, cases, visits
-from storage import children as store
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Form, Invalid, Question
+from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 from toolkit.guard import guarded
 
 URGENT_COMMAND = Command("urgent", Role.VOLUNTEER, mark("cmd.urgent"), menu=1)
@@ -68,8 +63,7 @@ async def may_report(context: BotContext, answers: Answers) -> bool:
     child = answers.get("child")
     if child in (None, OTHER):
         return True
-    async with context.services.sessions() as session:
-        return await store.visible(session, child_scope(viewer), int(child))
+    return await service.may_report_on(context.services, viewer, int(child))
 
 
 async def _child_name(context: BotContext, answers: Answers) -> str:
@@ -102,42 +96,32 @@ async def _summary(context: BotContext, answers: Answers) -> str:
     return "\n".join(lines)
 
 
-async def _save(update: Update, context: BotContext, answers: Answers) -> str:
-    viewer, services, t = context.viewer, context.services, context.t
-    assert viewer is not None
-    seen: Any = answers.get("seen")
+def report_of(answers: Answers) -> service.Report:
+    """The form's answers, typed, as the use case takes them."""
+    seen = answers.get("seen")
     location = (answers.get("location") or {}).get("location")
-    urgent = bool(answers.get("urgent")) or answers.get("danger") == "yes"
-    async with services.sessions.begin() as session:
-        if _unlisted(answers):
-            child_id, area_id = None, viewer.area_id
-        else:
-            child = await store.get(session, int(answers["child"]))
-            assert child is not None
-            child_id, area_id = child.id, child.area_id
-        values = {
-            "draft_key": answers["key"], "child_id": child_id,
-            "child_name": answers.get("child_name", ""), "place": answers.get("place", ""),
-            "area_id": area_id, "reporter_id": viewer.person_id,
-            "situation": answers["situation"], "urgent": urgent,
-            "danger_now": answers.get("danger") == "yes",
-            "description": seen if isinstance(seen, str) else "",
-            "voice_file_id": seen.get("voice") if isinstance(seen, dict) else None,
-            "photo_file_id": seen.get("photo") if isinstance(seen, dict) else None,
-            "latitude": location[0] if location else None,
-            "longitude": location[1] if location else None,
-            "visit_id": answers.get("visit"), "created_at": services.now(),
-        }  # fmt: skip
-        case, new = await cases.create(session, values)
-        if new:
-            area = await areas.get(session, case.area_id)
-            assert area is not None
-            await cases.schedule(session, case=case, at=first_round_due(services, case))
-            await plan_round(session, services, case=case, area_path=area.path, round_=0)
-    context.services.outbox_planned()
-    number = number_of(services, case)
-    key = mark("report.saved_urgent") if case.urgent else mark("report.saved")
-    return t(key, number=number)
+    unlisted = _unlisted(answers)
+    return service.Report(
+        situation=Situation(answers["situation"]), draft_key=answers["key"],
+        child_id=None if unlisted else int(answers["child"]),
+        child_name=answers.get("child_name", "") if unlisted else "",
+        place=answers.get("place", "") if unlisted else "",
+        urgent=bool(answers.get("urgent")), danger_now=answers.get("danger") == "yes",
+        description=seen if isinstance(seen, str) else "",
+        voice_file_id=seen.get("voice") if isinstance(seen, dict) else None,
+        photo_file_id=seen.get("photo") if isinstance(seen, dict) else None,
+        location=(location[0], location[1]) if location else None,
+        visit_id=answers.get("visit"),
+    )  # fmt: skip
+
+
+async def _save(update: Update, context: BotContext, answers: Answers) -> str:
+    assert context.viewer is not None
+    filed = await service.file_report(context.services, context.viewer, report_of(answers))
+    if filed is None:  # the child is no longer theirs to see (unpaired, moved away)
+        raise Forbidden()
+    key = mark("report.saved_urgent") if filed.urgent else mark("report.saved")
+    return context.t(key, number=filed.number)
 
 
 def _questions(urgent: bool) -> list[Question]:
@@ -191,17 +175,15 @@ async def from_visit(update: Update, context: BotContext) -> int:
     query, viewer = update.callback_query, context.viewer
     assert query is not None and query.data is not None and viewer is not None
     value = query.data.removeprefix("urg:")
-    visit = None
+    found = None
     if value.isdigit():
-        async with context.services.sessions() as session:
-            visit = await visits.get(session, int(value))
-    if visit is None or visit.person_id != viewer.person_id or not visit.red_flags:
+        found = await service.from_visit(context.services, viewer, int(value))
+    if found is None:
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
     await query.answer()
-    flag = RedFlag(visit.red_flags.split(",")[0])
-    answers = {"key": f"visit-{visit.id}", "urgent": True, "child": str(visit.child_id),
-               "situation": FROM_RED_FLAG[flag].value, "visit": visit.id}  # fmt: skip
+    answers = {"key": found.draft_key, "urgent": True, "child": str(found.child_id),
+               "situation": found.situation.value, "visit": found.visit_id}  # fmt: skip
     return await URGENT.start(update, context, answers)
 
 

@@ -11,11 +11,11 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 from care.roles import Role
 from conversations.checkin import children_of
 from locales import _ as mark
+from service import visits as service
 from service.actions import PLAN_VISIT
 from service.actions import SNOOZE as SNOOZE_ACTION
-from storage import reminders as store
 from toolkit.context import BotContext
-from toolkit.form import Answers, Form, Question
+from toolkit.form import Answers, Forbidden, Form, Question
 from toolkit.guard import guarded
 
 PLAN_DAYS = (0, 1, 2, 3, 7)
@@ -52,11 +52,8 @@ async def _plan_summary(context: BotContext, answers: Answers) -> str:
 async def _plan_save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
     day: date = context.services.today() + timedelta(days=int(answers["day"]))
-    async with context.services.sessions.begin() as session:
-        await store.set_plan(
-            session, child_id=answers["child"], person_id=context.viewer.person_id,
-            values={"planned_on": day},
-        )  # fmt: skip
+    if not await service.plan_visit(context.services, context.viewer, answers["child"], day):
+        raise Forbidden()
     return context.t("plan.saved", day=context.t.date(day))
 
 
@@ -78,11 +75,10 @@ async def _snooze_summary(context: BotContext, answers: Answers) -> str:
 async def _snooze_save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
     until = context.services.today() + timedelta(days=int(answers["length"]))
-    async with context.services.sessions.begin() as session:
-        await store.set_plan(
-            session, child_id=answers["child"], person_id=context.viewer.person_id,
-            values={"snoozed_until": until, "reason": answers["reason"]},
-        )  # fmt: skip
+    if not await service.snooze(
+        context.services, context.viewer, answers["child"], until, answers["reason"]
+    ):
+        raise Forbidden()
     return context.t("snooze.saved", day=context.t.date(until))
 
 

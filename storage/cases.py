@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from care.cases import Audience, Status
+from care.cases import Audience, Situation, Status
 from care.roles import Role, town_of
 from storage import audit
 from storage.areas import in_area
@@ -51,21 +51,48 @@ async def audience(session: AsyncSession, *, area_path: str, who: Audience) -> l
     return [Recipient(pid, chat, locale) for pid, chat, locale in rows if pid is not None]
 
 
-async def create(session: AsyncSession, values: dict[str, Any]) -> tuple[Case, bool]:
+@dataclass(frozen=True)
+class NewCase:
+    """A report as stored when it is made; the ladder's bookkeeping starts empty."""
+
+    draft_key: str
+    area_id: int  # the child's village, or the reporter's area for a child not listed
+    reporter_id: int
+    situation: Situation
+    created_at: datetime
+    child_id: int | None = None  # None: a child not on the reporter's list…
+    child_name: str = ""  # …named…
+    place: str = ""  # …and where to find them
+    urgent: bool = False
+    danger_now: bool = False
+    description: str = ""
+    voice_file_id: str | None = None
+    photo_file_id: str | None = None
+    location: tuple[float, float] | None = None  # latitude, longitude
+    visit_id: int | None = None  # the check-in whose red flag led to it
+
+
+async def create(session: AsyncSession, new: NewCase) -> tuple[Case, bool]:
     """Stores a report once per draft; returns (case, newly stored)."""
+    latitude, longitude = new.location if new.location is not None else (None, None)
     statement = (
         insert_for(session, Case)
-        .values(**values)
+        .values(
+            draft_key=new.draft_key, child_id=new.child_id, child_name=new.child_name,
+            place=new.place, area_id=new.area_id, reporter_id=new.reporter_id,
+            situation=new.situation.value, urgent=new.urgent, danger_now=new.danger_now,
+            description=new.description, voice_file_id=new.voice_file_id,
+            photo_file_id=new.photo_file_id, latitude=latitude, longitude=longitude,
+            visit_id=new.visit_id, created_at=new.created_at,
+        )
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Case.id)
-    )
+    )  # fmt: skip
     new_id = (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
-    found = (await session.exec(select(Case).where(Case.draft_key == values["draft_key"]))).one()
+    found = (await session.exec(select(Case).where(Case.draft_key == new.draft_key))).one()
     if new_id is not None:
-        event(session, case_id=new_id, kind="reported", person_id=values["reporter_id"])
-        audit.record(
-            session, actor_id=values["reporter_id"], action="report", subject=f"case:{new_id}"
-        )
+        event(session, case_id=new_id, kind="reported", person_id=new.reporter_id)
+        audit.record(session, actor_id=new.reporter_id, action="report", subject=f"case:{new_id}")
     return found, new_id is not None
 
 

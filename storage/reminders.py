@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -85,16 +84,22 @@ async def people(session: AsyncSession, *, roles: tuple[Role, ...]) -> list[Addr
 
 
 async def set_plan(
-    session: AsyncSession, *, child_id: int, person_id: int, values: dict[str, Any]
+    session: AsyncSession,
+    *,
+    child_id: int,
+    person_id: int,
+    planned_on: date | None = None,
+    snoozed_until: date | None = None,
+    reason: str = "",
 ) -> None:
     """A planned day or a snooze (the other is cleared); audited."""
-    row = {"child_id": child_id, "person_id": person_id, "planned_on": None,
-           "snoozed_until": None, "reason": "", "updated_at": utcnow(), **values}  # fmt: skip
+    row = {"child_id": child_id, "person_id": person_id, "planned_on": planned_on,
+           "snoozed_until": snoozed_until, "reason": reason, "updated_at": utcnow()}  # fmt: skip
     statement = insert_for(session, VisitPlan).values(**row)
     statement = statement.on_conflict_do_update(
         index_elements=["child_id", "person_id"],
         set_={k: v for k, v in row.items() if k not in ("child_id", "person_id")},
     )
     await session.exec(statement)  # type: ignore[call-overload]
-    action = "visit_plan" if values.get("planned_on") else "visit_snooze"
+    action = "visit_plan" if planned_on else "visit_snooze"
     audit.record(session, actor_id=person_id, action=action, subject=f"child:{child_id}")

@@ -4,7 +4,9 @@ child's visit history."""
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
+from care.visits import Care, Health, Mode, Mood, Parents, RedFlag, Safety, Study
 from storage import audit, due
 from storage.children import scope_clause
 from storage.db import insert_in
@@ -73,8 +76,48 @@ def _children_query(scope: ChildScope, child_id: int | None) -> Any:
     return query
 
 
+@dataclass(frozen=True)
+class VisitRecord:
+    """A check-in as stored: the answers, typed; `save` turns them into the row's columns."""
+
+    child_id: int
+    person_id: int
+    visited_on: date
+    mode: Mode
+    health: Health
+    mood: Mood
+    study: Study
+    care: Care
+    parents: Parents
+    draft_key: str
+    notes: Mapping[str, str] = field(default_factory=dict)  # follow-up details by question
+    safety: tuple[Safety, ...] = ()
+    wishes: str = ""
+    problems: str = ""
+    problems_voice: str | None = None  # a Telegram file id, when the problems were spoken
+    red_flags: tuple[RedFlag, ...] = ()
+
+
+COLUMNS = ("child_id", "person_id", "visited_on", "mode", "health", "mood", "study", "care",
+           "parents", "notes", "safety", "wishes", "problems", "problems_voice", "red_flags",
+           "draft_key")  # fmt: skip
+
+
+def _columns(visit: VisitRecord) -> dict[str, Any]:
+    """The row's values: the one place where answers become JSON and comma-joined lists."""
+    return {
+        "child_id": visit.child_id, "person_id": visit.person_id, "visited_on": visit.visited_on,
+        "mode": visit.mode.value, "health": visit.health.value, "mood": visit.mood.value,
+        "study": visit.study.value, "care": visit.care.value, "parents": visit.parents.value,
+        "notes": json.dumps(dict(visit.notes), ensure_ascii=False),
+        "safety": ",".join(s.value for s in visit.safety), "wishes": visit.wishes,
+        "problems": visit.problems, "problems_voice": visit.problems_voice,
+        "red_flags": ",".join(f.value for f in visit.red_flags), "draft_key": visit.draft_key,
+    }  # fmt: skip
+
+
 @functools.lru_cache(maxsize=1024)
-def _insert_if_visible(dialect: str, scope: ChildScope, columns: tuple[str, ...]) -> Any:
+def _insert_if_visible(dialect: str, scope: ChildScope) -> Any:
     """INSERT ... SELECT the values WHERE the child is in scope, once per draft key: the scope
     check, the duplicate check and the write in one statement (every check-in's Confirm).
     Built once per scope; the values are bound when it runs."""
@@ -85,33 +128,37 @@ def _insert_if_visible(dialect: str, scope: ChildScope, columns: tuple[str, ...]
         .where(col(Child.id) == bindparam("child_id"), scope_clause(scope))
         .exists()
     )
-    row = select(*(bindparam(name, type_=table[name].type) for name in columns))
+    row = select(*(bindparam(name, type_=table[name].type) for name in COLUMNS))
     return (
         insert_in(dialect, Visit)
-        .from_select(list(columns), row.where(in_scope))
+        .from_select(list(COLUMNS), row.where(in_scope))
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Visit.id)
     )
 
 
+_EXISTING = select(Visit.id).where(col(Visit.draft_key) == bindparam("draft_key"))
+
+
 async def save(
-    connection: AsyncConnection, values: dict[str, Any], scope: ChildScope
+    connection: AsyncConnection, visit: VisitRecord, scope: ChildScope
 ) -> tuple[int, bool] | None:
     """Stores a visit once per draft, if the child is in the person's scope at that moment:
     the same check-in confirmed twice, or the same update delivered twice, finds the visit
     already there. Returns (visit id, newly stored); None when the child is not (or no
     longer) the person's to visit. Core on a connection, not the ORM: every check-in ends
     here, and a session's bookkeeping would cost more than the statements (PITFALLS)."""
-    insert = _insert_if_visible(connection.dialect.name, scope, tuple(values))
-    inserted = await connection.execute(insert, values)
+    insert = _insert_if_visible(connection.dialect.name, scope)
+    inserted = await connection.execute(insert, _columns(visit))
     new_id = inserted.scalar_one_or_none()
     if new_id is None:
-        existing = select(Visit.id).where(col(Visit.draft_key) == values["draft_key"])
-        found = (await connection.execute(existing)).scalar_one_or_none()
+        found = (
+            await connection.execute(_EXISTING, {"draft_key": visit.draft_key})
+        ).scalar_one_or_none()
         return None if found is None else (found, False)
-    await due.after_visit(connection, child_id=values["child_id"], day=values["visited_on"])
-    entry = (f"child:{values['child_id']}", "visit", f"visit={new_id}")
-    await audit.record_many(connection, actor_id=values["person_id"], entries=[entry], at=utcnow())
+    await due.after_visit(connection, child_id=visit.child_id, day=visit.visited_on)
+    entry = (f"child:{visit.child_id}", "visit", f"visit={new_id}")
+    await audit.record_many(connection, actor_id=visit.person_id, entries=[entry], at=utcnow())
     return new_id, True
 
 

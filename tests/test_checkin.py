@@ -12,11 +12,13 @@ from sqlmodel import select
 
 from care.access import ChildScope
 from care.roles import Role
+from care.visits import Care, Health, Mode, Mood, Parents, Study
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage import visits
 from storage.models import Pairing, Visit
+from storage.visits import VisitRecord
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
 from workers.drafts import sweep
 
@@ -74,11 +76,11 @@ async def test_english_with_two_children_overdue_first(box: Sandbox) -> None:
     async with box.services.engine.begin() as connection:
         await visits.save(
             connection,
-            {
-                "child_id": child, "person_id": 1, "visited_on": earlier,
-                "mode": "home", "health": "good", "mood": "good", "study": "normal",
-                "care": "good", "parents": "contacted", "draft_key": "old",
-            },
+            VisitRecord(
+                child_id=child, person_id=1, visited_on=earlier, mode=Mode.HOME,
+                health=Health.GOOD, mood=Mood.GOOD, study=Study.NORMAL, care=Care.GOOD,
+                parents=Parents.CONTACTED, draft_key="old",
+            ),
             ChildScope(area_path=EAST),
         )  # fmt: skip
     await volunteer.send("/checkin")

@@ -11,22 +11,24 @@ from sqlmodel import select
 
 from care.access import ChildScope
 from care.roles import Role
+from care.visits import Care, Health, Mode, Mood, Parents, Study
 from sandbox.harness import Sandbox
 from storage import due, visits
 from storage.models import Child
+from storage.visits import VisitRecord
 from tests.conftest import child_id, pair_directly, register, seed_ledger
 
 EAST = "示范县/城关镇/东村"
 
 
 async def save_visit(box: Sandbox, child: int, day: date, key: str) -> None:
-    values = {
-        "child_id": child, "person_id": 1, "visited_on": day, "mode": "home", "health": "good",
-        "mood": "good", "study": "normal", "care": "good", "parents": "contacted",
-        "draft_key": key,
-    }  # fmt: skip
+    visit = VisitRecord(
+        child_id=child, person_id=1, visited_on=day, mode=Mode.HOME, health=Health.GOOD,
+        mood=Mood.GOOD, study=Study.NORMAL, care=Care.GOOD, parents=Parents.CONTACTED,
+        draft_key=key,
+    )  # fmt: skip
     async with box.services.engine.begin() as connection:
-        assert await visits.save(connection, values, ChildScope(area_path=EAST)) is not None
+        assert await visits.save(connection, visit, ChildScope(area_path=EAST)) is not None
 
 
 async def kept(box: Sandbox, child: int) -> tuple[date | None, date | None, int | None, int | None]:
