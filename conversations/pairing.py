@@ -1,23 +1,22 @@
 """`/pair` and `/unpair` (supervisors, admins). Volunteers are offered ranked by the rules
-(care.pairing); a choice that breaks a rule needs an explicit reason, which is recorded."""
+(care.pairing); a choice that breaks a rule needs an explicit reason, which is recorded. The
+reads and the writes are use cases (service.pairing), which check role and area."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from care.access import child_scope, may_pair
 from care.children import age_on
-from care.pairing import Rule, check_choice, rank_volunteers
-from care.roles import Gender, Role
+from care.pairing import Rule
+from care.roles import Role
 from locales import _ as mark
 from locales import labels
-from storage import children as store
-from storage import pairings
+from service import pairing
+from service.actions import PAIR_CHILD, UNPAIR_CHILD, Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Form, Invalid, Question
-from toolkit.guard import guarded
+from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 from toolkit.keyboards import child_label, keyboard
 
 PAIR = Command("pair", Role.SUPERVISOR, mark("cmd.pair"), menu=4)
@@ -25,13 +24,22 @@ UNPAIR = Command("unpair", Role.SUPERVISOR, mark("cmd.unpair"), menu=5)
 
 MAX_CANDIDATES = 20
 
+# What a refused pairing or ending says, in the catalog.
+REFUSED = {
+    pairing.Refusal.FORBIDDEN: mark("guard.forbidden"),
+    pairing.Refusal.VOLUNTEER_GONE: mark("pair.volunteer_gone"),
+    pairing.Refusal.ALREADY_PAIRED: mark("pair.already"),
+    pairing.Refusal.RULES_CHANGED: mark("pair.rules_changed"),  # e.g. a sibling was paired
+    pairing.Refusal.REASON: mark("pair.reason_length"),
+    pairing.Refusal.ENDED: mark("unpair.gone"),
+}
+
 
 async def may_pair_child(context: BotContext, answers: Answers) -> bool:
     viewer = context.viewer
-    if viewer is None or not may_pair(viewer):
-        return False
-    async with context.services.sessions() as session:
-        return await store.visible(session, child_scope(viewer), answers["child_id"])
+    return viewer is not None and await pairing.may_pair_child(
+        context.services, viewer, answers["child_id"]
+    )
 
 
 def _rules(rules: list[str] | tuple[Rule, ...], context: BotContext) -> str:
@@ -39,68 +47,53 @@ def _rules(rules: list[str] | tuple[Rule, ...], context: BotContext) -> str:
 
 
 async def _candidates(context: BotContext, answers: Answers) -> list[tuple[str, str]]:
-    t = context.t
-    async with context.services.sessions() as session:
-        found = await pairings.context_for(session, answers["child_id"])
-    if found is None:
-        return []
-    ranked = rank_volunteers(
-        found.child,
-        found.volunteers,
-        found.pairings,
-        context.services.today(),
-        siblings=found.siblings,
+    t, viewer = context.t, context.viewer
+    assert viewer is not None
+    offers = await pairing.candidates(
+        context.services, viewer, answers["child_id"], limit=MAX_CANDIDATES
     )
     options = []
-    for candidate in ranked[:MAX_CANDIDATES]:
-        v = candidate.volunteer
-        label = t(
-            "pair.candidate", name=found.names[v.person_id],
-            gender=t(labels.GENDER[Gender(v.gender)]), load=v.load,
-        )  # fmt: skip
-        if candidate.sibling_family:
+    for offer in offers:
+        label = t("pair.candidate", name=offer.name, gender=t(labels.GENDER[offer.gender]),
+                  load=offer.load)  # fmt: skip
+        if offer.sibling_family:
             label = "👪 " + label
-        if candidate.breaks:
-            label += " ⚠ " + _rules(candidate.breaks, context)
-        options.append((str(v.person_id), label))
+        if offer.breaks:
+            label += " ⚠ " + _rules(offer.breaks, context)
+        options.append((str(offer.volunteer_id), label))
     return options
 
 
-async def _breaks(context: BotContext, answers: Answers, volunteer_id: int) -> tuple[Rule, ...]:
-    """The rules this choice breaks, from the database as it is now (never from the button)."""
-    async with context.services.sessions() as session:
-        found = await pairings.context_for(session, answers["child_id"])
-        chosen = await pairings.volunteer(session, volunteer_id)
-    if found is None or chosen is None:
-        raise Invalid(mark("pair.volunteer_gone"))
-    return check_choice(
-        found.child, chosen[0], found.pairings, context.services.today(), siblings=found.siblings
-    )
+async def _choice(context: BotContext, answers: Answers, volunteer_id: int) -> pairing.Choice:
+    """The chosen volunteer and the rules they would break, from the database as it is now."""
+    viewer = context.viewer
+    assert viewer is not None
+    found = await pairing.choice(context.services, viewer, answers["child_id"], volunteer_id)
+    if isinstance(found, pairing.Refusal):
+        raise Invalid(REFUSED[found])
+    return found
 
 
 async def _check_volunteer(value: str, context: BotContext, answers: Answers) -> None:
-    breaks = await _breaks(context, answers, int(value))
-    if Rule.ALREADY_PAIRED in breaks:
+    found = await _choice(context, answers, int(value))
+    if Rule.ALREADY_PAIRED in found.breaks:
         raise Invalid(mark("pair.already"))
-    answers["breaks"] = [r.value for r in breaks]
+    answers["breaks"] = [r.value for r in found.breaks]
 
 
 async def _reason(text: str, _context: BotContext, _answers: Answers) -> str:
-    reason = " ".join(text.split())
-    if not 4 <= len(reason) <= 200:
+    reason = pairing.clean_reason(text)
+    if reason is None:
         raise Invalid(mark("pair.reason_length"))
     return reason
 
 
-async def _names(context: BotContext, answers: Answers) -> tuple[str, str]:
-    async with context.services.sessions() as session:
-        found = await pairings.context_for(session, answers["child_id"])
-        chosen = await pairings.volunteer(session, int(answers["volunteer"]))
-    return (found.name if found else "?"), (chosen[1] if chosen else "?")
-
-
 async def _summary(context: BotContext, answers: Answers) -> str:
-    child, volunteer = await _names(context, answers)
+    try:
+        found = await _choice(context, answers, int(answers["volunteer"]))
+        child, volunteer = found.child_name, found.volunteer_name
+    except Invalid:  # gone meanwhile: saving says so
+        child = volunteer = "?"
     text = context.t("pair.summary", child=child, volunteer=volunteer)
     if answers.get("breaks"):
         text += "\n" + context.t(
@@ -110,22 +103,18 @@ async def _summary(context: BotContext, answers: Answers) -> str:
 
 
 async def _save(update: Update, context: BotContext, answers: Answers) -> str:
-    viewer = context.viewer
-    assert viewer is not None
-    volunteer_id = int(answers["volunteer"])
-    breaks = [r.value for r in await _breaks(context, answers, volunteer_id)]
-    if Rule.ALREADY_PAIRED.value in breaks:
-        return context.t("pair.already")
-    if breaks and (set(breaks) - set(answers.get("breaks", [])) or not answers.get("reason")):
-        return context.t("pair.rules_changed")  # e.g. a sibling was paired meanwhile
-    async with context.services.sessions.begin() as session:
-        await pairings.create(
-            session, child_id=answers["child_id"], volunteer_id=volunteer_id,
-            started_on=context.services.today(), broken_rules=breaks,
-            reason=answers.get("reason") or "", actor_id=viewer.person_id,
-        )  # fmt: skip
-    child, volunteer = await _names(context, answers)
-    return context.t("pair.saved", child=child, volunteer=volunteer)
+    assert context.viewer is not None
+    request = pairing.PairRequest(
+        child_id=answers["child_id"], volunteer_id=int(answers["volunteer"]),
+        overridden=tuple(Rule(r) for r in answers.get("breaks", [])),
+        reason=answers.get("reason") or "",
+    )  # fmt: skip
+    done = await pairing.pair(context.services, context.viewer, request)
+    if done is pairing.Refusal.FORBIDDEN:
+        raise Forbidden
+    if isinstance(done, pairing.Refusal):
+        return context.t(REFUSED[done])
+    return context.t("pair.saved", child=done.child_name, volunteer=done.volunteer_name)
 
 
 PAIR_FORM = Form(
@@ -150,22 +139,20 @@ PAIR_FORM = Form(
     summary=_summary,
     save=_save,
     allowed=may_pair_child,
+    save_checks=True,  # service.pairing.pair checks role and area in its transaction
 )
 
 
-async def _by_name(update: Update, context: BotContext, form: Form, prefix: str) -> int:
+async def _by_name(update: Update, context: BotContext, form: Form, card: Action) -> int:
     """`/pair NAME`, `/unpair NAME`: one match starts the flow; several are offered as
-    buttons (`<prefix>:child:<id>`), which start it too."""
+    buttons (`card`, as on a child's card), which start it too."""
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_message is not None
     name = " ".join(context.args or []).strip()[:40]
     if not name:
         await update.effective_message.reply_text(t("pair.usage"))
         return ConversationHandler.END
-    async with context.services.sessions() as session:
-        lines, total = await store.page(
-            session, child_scope(viewer), store.ChildFilter(name=name), offset=0, limit=10
-        )
+    lines, total = await pairing.find_children(context.services, viewer, name, limit=10)
     if total == 1:
         return await form.start(update, context, {"child_id": lines[0].id})
     if total == 0:
@@ -173,8 +160,7 @@ async def _by_name(update: Update, context: BotContext, form: Form, prefix: str)
         return ConversationHandler.END
     today = context.services.today()
     rows = [
-        [(child_label(line, t, age_on(line.birth_date, today)), f"{prefix}:child:{line.id}")]
-        for line in lines
+        [(child_label(line, t, age_on(line.birth_date, today)), card(line.id))] for line in lines
     ]
     await update.effective_message.reply_text(
         t("child.several", name=name, count=total), reply_markup=keyboard(rows)
@@ -183,22 +169,17 @@ async def _by_name(update: Update, context: BotContext, form: Form, prefix: str)
 
 
 async def pair_command(update: Update, context: BotContext) -> int:
-    return await _by_name(update, context, PAIR_FORM, "pair")
+    return await _by_name(update, context, PAIR_FORM, PAIR_CHILD)
 
 
-def _child_from(data: str, prefix: str) -> int | None:
-    value = data.removeprefix(prefix)
-    return int(value) if value.isdigit() else None
+def _from_card(form: Form, card: Action):
+    """`card` (`<prefix>:<child id>`, on a child's card or a list) starts `form` for that
+    child; the form checks role and area before it asks anything."""
 
-
-def _from_card(form: Form, prefix: str):
-    """`<prefix><child id>` from a child's card starts `form` for that child."""
-
-    @guarded(Role.SUPERVISOR)
     async def start(update: Update, context: BotContext) -> int:
         query = update.callback_query
-        assert query is not None and query.data is not None
-        child_id = _child_from(query.data, prefix)
+        assert query is not None
+        child_id = card.id(query.data)
         if child_id is None:
             await query.answer(context.t("common.stale_button"), show_alert=True)
             return ConversationHandler.END
@@ -212,9 +193,9 @@ def _from_card(form: Form, prefix: str):
 
 
 async def _active(context: BotContext, answers: Answers) -> list[tuple[str, str]]:
-    async with context.services.sessions() as session:
-        found = await pairings.active_with_names(session, answers["child_id"])
-    return [(str(pid), name) for pid, name in found]
+    assert context.viewer is not None
+    found = await pairing.active_pairings(context.services, context.viewer, answers["child_id"])
+    return [(str(p.pairing_id), p.volunteer_name) for p in found]
 
 
 async def _unpair_summary(context: BotContext, answers: Answers) -> str:
@@ -226,13 +207,15 @@ async def _unpair_summary(context: BotContext, answers: Answers) -> str:
 
 async def _unpair_save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
-    async with context.services.sessions.begin() as session:
-        ended = await pairings.end(
-            session, child_id=answers["child_id"], pairing_id=int(answers["pairing"]),
-            on=context.services.today(), reason=answers["reason"],
-            actor_id=context.viewer.person_id,
-        )  # fmt: skip
-    return context.t(mark("unpair.saved") if ended else mark("unpair.gone"))
+    request = pairing.UnpairRequest(
+        child_id=answers["child_id"], pairing_id=int(answers["pairing"]), reason=answers["reason"]
+    )
+    done = await pairing.unpair(context.services, context.viewer, request)
+    if done is pairing.Refusal.FORBIDDEN:
+        raise Forbidden
+    if isinstance(done, pairing.Refusal):
+        return context.t(REFUSED[done])
+    return context.t("unpair.saved")
 
 
 UNPAIR_FORM = Form(
@@ -249,11 +232,12 @@ UNPAIR_FORM = Form(
     summary=_unpair_summary,
     save=_unpair_save,
     allowed=may_pair_child,
+    save_checks=True,  # service.pairing.unpair checks role and area in its transaction
 )
 
 
 async def unpair_command(update: Update, context: BotContext) -> int:
-    return await _by_name(update, context, UNPAIR_FORM, "unp")
+    return await _by_name(update, context, UNPAIR_FORM, UNPAIR_CHILD)
 
 
 def handlers() -> list[ConversationHandler]:
@@ -261,13 +245,18 @@ def handlers() -> list[ConversationHandler]:
         PAIR_FORM.handlers(
             [
                 PAIR.handler(pair_command),
-                CallbackQueryHandler(_from_card(PAIR_FORM, "pair:child:"), pattern=r"^pair:child:"),
+                CallbackQueryHandler(
+                    PAIR.guard(_from_card(PAIR_FORM, PAIR_CHILD)), pattern=PAIR_CHILD.pattern
+                ),
             ]
         ),
         UNPAIR_FORM.handlers(
             [
                 UNPAIR.handler(unpair_command),
-                CallbackQueryHandler(_from_card(UNPAIR_FORM, "unp:child:"), pattern=r"^unp:child:"),
+                CallbackQueryHandler(
+                    UNPAIR.guard(_from_card(UNPAIR_FORM, UNPAIR_CHILD)),
+                    pattern=UNPAIR_CHILD.pattern,
+                ),
             ]
         ),
     ]

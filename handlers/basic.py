@@ -11,11 +11,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from care.roles import Role
 from locales import LOCALES
 from locales import _ as mark
+from service import people
 from service.actions import Action
-from storage import audit, people
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.guard import guarded
 from toolkit.keyboards import column
 from toolkit.menus import help_text, set_menu
 
@@ -40,24 +39,13 @@ async def ask_language(update: Update, context: BotContext) -> None:
     )
 
 
-@guarded(Role.VOLUNTEER)
 async def set_language(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None and context.viewer is not None
+    assert query is not None and context.viewer is not None
     locale = CHOOSE.value(query.data)
-    if locale not in LOCALES:
+    if locale is None or not await people.set_language(context.services, context.viewer, locale):
         await query.answer(context.t("common.stale_button"))
         return
-    async with context.services.sessions.begin() as session:
-        await people.set_locale(session, person_id=context.viewer.person_id, locale=locale)
-        audit.record(
-            session,
-            actor_id=context.viewer.person_id,
-            action="set_language",
-            subject=f"person:{context.viewer.person_id}",
-            detail=locale,
-        )
-    context.services.viewers.forget(context.viewer.tg_user_id)
     context.t = context.services.translator(locale)
     await query.answer()
     await query.edit_message_text(context.t("language.set"))
@@ -88,7 +76,7 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         HELP.handler(show_help),
         LANGUAGE.handler(ask_language),
-        CallbackQueryHandler(set_language, pattern=CHOOSE.pattern),
+        CallbackQueryHandler(LANGUAGE.guard(set_language), pattern=CHOOSE.pattern),
         CANCEL.handler(nothing_to_cancel),
         CallbackQueryHandler(stale_button),
         MessageHandler(filters.UpdateType.MESSAGE, not_understood),

@@ -7,36 +7,33 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from care.access import child_scope
-from care.pairing import Gap, GapItem, find_gaps
+from care.pairing import Gap, GapItem
 from care.roles import Role
 from locales import Translator, labels
 from locales import _ as mark
+from service import pairing
 from service.actions import PAIRING_REVIEWED
-from storage import children as store
-from storage import pairings
-from storage.pairings import GapInputs
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.guard import guarded
 
 SHOWN_PER_GAP = 15
 MESSAGE_LIMIT = 3800  # Telegram's limit is 4,096 characters
 
 
-def _line(item: GapItem, inputs: GapInputs, t: Translator) -> str:
+def _line(item: GapItem, found: pairing.Gaps) -> str:
     children = "、".join(
-        f"{inputs.child_names[c][0]}（{inputs.child_names[c][1].rsplit('/', 1)[-1]}）"
+        f"{found.child_names[c][0]}（{found.child_names[c][1].rsplit('/', 1)[-1]}）"
         for c in item.child_ids
     )
     if not item.volunteer_ids:
         return f"• {children}"
-    volunteers = "、".join(inputs.volunteer_names[v] for v in item.volunteer_ids)
+    volunteers = "、".join(found.volunteer_names[v] for v in item.volunteer_ids)
     return f"• {children} — {volunteers}"
 
 
-def report(gaps: list[GapItem], inputs: GapInputs, t: Translator, area: str) -> list[str]:
+def report(found: pairing.Gaps, t: Translator) -> list[str]:
     """The report as messages under Telegram's length limit."""
+    gaps, area = found.items, found.area_path
     if not gaps:
         return [t("unpaired.none", area=area)]
     blocks = [t("unpaired.title", area=area, count=len(gaps))]
@@ -45,7 +42,7 @@ def report(gaps: list[GapItem], inputs: GapInputs, t: Translator, area: str) -> 
         if not items:
             continue
         lines = [t(labels.GAP[gap], count=len(items))]
-        lines += [_line(item, inputs, t) for item in items[:SHOWN_PER_GAP]]
+        lines += [_line(item, found) for item in items[:SHOWN_PER_GAP]]
         if len(items) > SHOWN_PER_GAP:
             lines.append(t("unpaired.more", count=len(items) - SHOWN_PER_GAP))
         blocks.append("\n".join(lines))
@@ -63,38 +60,33 @@ UNPAIRED = Command("unpaired", Role.SUPERVISOR, mark("cmd.unpaired"), menu=6)
 
 
 async def unpaired(update: Update, context: BotContext) -> None:
-    viewer, t = context.viewer, context.t
-    assert viewer is not None and update.effective_chat is not None
-    today = context.services.today()
-    async with context.services.sessions() as session:
-        inputs = await pairings.gap_inputs(session, viewer.area_path)
-    gaps = find_gaps(inputs.children, inputs.volunteers, inputs.pairings, today)
-    for text in report(gaps, inputs, t, viewer.area_path):
+    assert context.viewer is not None and update.effective_chat is not None
+    found = await pairing.gaps(context.services, context.viewer)
+    if isinstance(found, pairing.Refusal):
+        await update.effective_chat.send_message(context.t("guard.forbidden"))
+        return
+    for text in report(found, context.t):
         await update.effective_chat.send_message(text)
 
 
-@guarded(Role.SUPERVISOR)
 async def reviewed(update: Update, context: BotContext) -> None:
-    """`pr:review:<child id>`: the child's pairings were reviewed today."""
+    """`pr:review:<child id>` (a child's card): the child's pairings were reviewed today."""
     query, viewer = update.callback_query, context.viewer
-    assert query is not None and query.data is not None and viewer is not None
-    value = query.data.removeprefix("pr:review:")
-    async with context.services.sessions.begin() as session:
-        allowed = value.isdigit() and await store.visible(session, child_scope(viewer), int(value))
-        count = 0
-        if allowed:
-            today = context.services.today()
-            count = await pairings.review(
-                session, child_id=int(value), on=today, actor_id=viewer.person_id
-            )
-    if not allowed:
+    assert query is not None and viewer is not None
+    child_id = PAIRING_REVIEWED.id(query.data)
+    done = (
+        await pairing.mark_reviewed(context.services, viewer, child_id)
+        if child_id is not None
+        else pairing.Refusal.FORBIDDEN
+    )
+    if isinstance(done, pairing.Refusal):
         await query.answer(context.t("child.forbidden"), show_alert=True)
         return
-    await query.answer(context.t("pair.reviewed", count=count), show_alert=True)
+    await query.answer(context.t("pair.reviewed", count=done.count), show_alert=True)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         UNPAIRED.handler(unpaired),
-        CallbackQueryHandler(reviewed, pattern=PAIRING_REVIEWED.pattern),
+        CallbackQueryHandler(UNPAIRED.guard(reviewed), pattern=PAIRING_REVIEWED.pattern),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -97,6 +99,16 @@ async def with_area(session: AsyncSession, person_id: int) -> tuple[Person, str]
 
 async def get(session: AsyncSession, person_id: int) -> Person | None:
     return await session.get(Person, person_id)
+
+
+async def active_by_ids(session: AsyncSession, person_ids: Collection[int]) -> list[Person]:
+    """The active people among these ids, in one query."""
+    if not person_ids:
+        return []
+    query = select(Person).where(
+        col(Person.id).in_(sorted(person_ids)), col(Person.active).is_(True)
+    )
+    return list(await session.exec(query))
 
 
 async def deactivate(session: AsyncSession, person_id: int) -> None:

@@ -4,7 +4,7 @@ never trusted: every press is re-checked by the guard and the handler."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -31,14 +31,17 @@ def column(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 def pager(
-    prefix: str, page: int, pages: int, prev_label: str, next_label: str
+    to: str | Callable[[int], str], page: int, pages: int, prev_label: str, next_label: str
 ) -> list[tuple[str, str]]:
-    """◀ / ▶ buttons for a paged list; empty when everything fits on one page."""
+    """◀ / ▶ buttons for a paged list; empty when everything fits on one page. `to` builds a
+    page's callback data: an Action (`PAGE(n)`) or any function of the page number; a plain
+    prefix string still works (`<prefix>:<page>`)."""
+    data = (lambda n: f"{to}:{n}") if isinstance(to, str) else to
     row: list[tuple[str, str]] = []
     if page > 0:
-        row.append((f"◀ {prev_label}", f"{prefix}:{page - 1}"))
+        row.append((f"◀ {prev_label}", data(page - 1)))
     if page + 1 < pages:
-        row.append((f"{next_label} ▶", f"{prefix}:{page + 1}"))
+        row.append((f"{next_label} ▶", data(page + 1)))
     return row
 
 
