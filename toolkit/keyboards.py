@@ -4,7 +4,7 @@ never trusted: every press is re-checked by the guard and the handler."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -31,14 +31,20 @@ def column(buttons: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
 
 
 def pager(
-    prefix: str, page: int, pages: int, prev_label: str, next_label: str
+    prefix: str | Callable[[int], str], page: int, pages: int, prev_label: str, next_label: str
 ) -> list[tuple[str, str]]:
-    """◀ / ▶ buttons for a paged list; empty when everything fits on one page."""
+    """◀ / ▶ buttons for a paged list; empty when everything fits on one page. Each button's
+    data is `<prefix>:<page>`, or what `prefix` makes of the page when it is a builder (an
+    Action, or a function of the page number)."""
+
+    def to(target: int) -> str:
+        return prefix(target) if callable(prefix) else f"{prefix}:{target}"
+
     row: list[tuple[str, str]] = []
     if page > 0:
-        row.append((f"◀ {prev_label}", f"{prefix}:{page - 1}"))
+        row.append((f"◀ {prev_label}", to(page - 1)))
     if page + 1 < pages:
-        row.append((f"{next_label} ▶", f"{prefix}:{page + 1}"))
+        row.append((f"{next_label} ▶", to(page + 1)))
     return row
 
 
