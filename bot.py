@@ -28,16 +28,13 @@ from telegram.warnings import PTBUserWarning
 
 import conversations
 import handlers
-from care.ledger import parse_ledger
 from care.roles import AreaPathError, Role
 from locales import Translator
-from service import invites
+from service import invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
 from storage import instance, migrate, outbox
 from storage.db import make_engine, make_sessions
-from storage.ledger import apply_import, export_workbook, plan_import
-from storage.types import utcnow
 from toolkit.context import BotContext
 from toolkit.errors import on_error
 from toolkit.guard import PERSIST_GROUP, identify, persist
@@ -171,37 +168,34 @@ async def create_invite(settings: Settings, role: Role, area_path: str) -> invit
 
 
 async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str | None) -> int:
-    """`import FILE`: the same plan and transaction as an import from chat."""
+    """`import FILE`: the same use cases as an import from chat (a dry run, then one
+    transaction), as the server's operator: no area restriction unless `area` is given."""
     await ensure_migrated(settings)
     t = Translator(settings.default_locale, settings.tz)
     data = await asyncio.to_thread(file.read_bytes)
-    today = utcnow().astimezone(settings.tz).date()
-    parsed = await asyncio.to_thread(parse_ledger, data, today=today)
     engine = make_engine(settings.database_url)
     try:
-        sessions = make_sessions(engine)
-        async with sessions.begin() as session:
-            plan = await plan_import(session, parsed, area_path=area)
-            print(summary(plan, t, file_name=file.name, limit=None))
-            if dry_run or plan.writes == 0:
-                print(t("ledger.nothing_written"))
-                await session.rollback()
-            else:
-                await apply_import(session, plan, actor_id=None)
-                print(t("ledger.done", create=len(plan.create), update=len(plan.update),
-                        rejected=plan.rejected))  # fmt: skip
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+        planned = await ledger.plan_import(services, None, data, area_path=area)
+        print(summary(planned.plan, t, file_name=file.name, limit=None))
+        if dry_run or planned.plan.writes == 0:
+            print(t("ledger.nothing_written"))
+        else:
+            written = await ledger.apply_import(services, None, planned)
+            print(t("ledger.done", create=len(written.create), update=len(written.update),
+                    rejected=written.rejected))  # fmt: skip
     finally:
         await engine.dispose()
-    file_level = any(p.row is None for p in plan.problems)
-    return 1 if file_level else 0
+    return 1 if planned.unreadable else 0
 
 
 async def export_ledger(settings: Settings, file: Path, area: str) -> int:
+    """`export FILE --area PATH`: the same use case as `/export` in chat."""
     await ensure_migrated(settings)
     engine = make_engine(settings.database_url)
     try:
-        async with make_sessions(engine).begin() as session:
-            data = await export_workbook(session, area_path=area.strip("/"), actor_id=None)
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+        data = await ledger.export(services, None, area.strip("/"))
     finally:
         await engine.dispose()
     await asyncio.to_thread(file.write_bytes, data)

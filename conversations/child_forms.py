@@ -4,12 +4,14 @@ checked as it is given; every change is audited."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date
+from typing import Any
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
 
-from care.access import child_scope, may_edit_children
+from care.access import may_edit_children
 from care.children import (
     Category,
     Colour,
@@ -19,35 +21,51 @@ from care.children import (
 )
 from care.idcard import normalize_id, parse_id
 from care.ledger import ProblemCode, normalize_phone
-from care.roles import Gender, Level, Role, clean_name
+from care.roles import Gender, Role, clean_name
 from locales import _ as mark
 from locales import labels
-from storage import areas
-from storage import children as store
-from storage.models import Child
+from service import children as service
+from service.actions import EDIT_CHILD
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Form, Invalid, Question
-from toolkit.guard import guarded
+from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 
 ADDCHILD = Command("addchild", Role.DIRECTOR, mark("cmd.addchild"), menu=4)
 
 MAX_TEXT = 200
 
 
+# Why a use case refused, as the form says it (the flow ends there; nothing was written).
+REFUSALS = {
+    service.Refusal.ROLE: mark("guard.forbidden"),
+    service.Refusal.CHILD: mark("guard.forbidden"),
+    service.Refusal.AREA: mark("guard.forbidden_area"),
+    service.Refusal.ID_TAKEN: mark("add.id_taken"),
+}
+
+
+async def _child(context: BotContext, answers: Answers) -> service.Editable | None:
+    assert context.viewer is not None
+    return await service.editable(context.services, context.viewer, answers["child_id"])
+
+
 async def _child_name(context: BotContext, answers: Answers) -> str:
-    async with context.services.sessions() as session:
-        child = await store.get(session, answers["child_id"])
+    child = await _child(context, answers)
     return child.name if child else ""
 
 
 async def may_edit(context: BotContext, answers: Answers) -> bool:
-    """The viewer keeps records and may see this child: re-checked before every step."""
-    viewer = context.viewer
-    if viewer is None or not may_edit_children(viewer):
-        return False
-    async with context.services.sessions() as session:
-        return await store.visible(session, child_scope(viewer), answers["child_id"])
+    """The viewer keeps records and may see this child: checked when a form starts and at its
+    summary; saving checks again, in the use case's transaction."""
+    return context.viewer is not None and await _child(context, answers) is not None
+
+
+async def _saved(change: Awaitable[service.Saved], context: BotContext) -> str:
+    try:
+        saved = await change
+    except service.Refused as refused:
+        raise Forbidden(REFUSALS[refused.why]) from None
+    return context.t("edit.saved", name=saved.name)
 
 
 def _text(limit: int, problem: str):
@@ -66,8 +84,7 @@ async def _colours(context: BotContext, _answers: Answers) -> list[tuple[str, st
 
 
 async def _not_same_colour(value: str, context: BotContext, answers: Answers) -> None:
-    async with context.services.sessions() as session:
-        child = await store.get(session, answers["child_id"])
+    child = await _child(context, answers)
     if child is not None and child.colour == value:
         raise Invalid(mark("edit.same_colour"))
 
@@ -93,15 +110,10 @@ async def _colour_summary(context: BotContext, answers: Answers) -> str:
 
 async def _colour_save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
-    async with context.services.sessions.begin() as session:
-        child = await store.get(session, answers["child_id"])
-        assert child is not None
-        await store.change_colour(
-            session, child=child, colour=answers["colour"], reason=answers["reason"],
-            actor_id=context.viewer.person_id,
-        )  # fmt: skip
-    t = context.t
-    return t("edit.saved", name=child.name)
+    return await _saved(service.change_colour(
+        context.services, context.viewer, answers["child_id"], Colour(answers["colour"]),
+        answers["reason"],
+    ), context)  # fmt: skip
 
 
 COLOUR_FORM = Form(
@@ -125,6 +137,7 @@ COLOUR_FORM = Form(
     summary=_colour_summary,
     save=_colour_save,
     allowed=may_edit,
+    save_checks=True,  # the use case checks again, in its transaction
 )
 
 
@@ -144,22 +157,12 @@ async def _school_summary(context: BotContext, answers: Answers) -> str:
     )  # fmt: skip
 
 
-async def _save_fields(context: BotContext, answers: Answers, values: dict[str, object]) -> str:
-    assert context.viewer is not None
-    async with context.services.sessions.begin() as session:
-        child = await store.get(session, answers["child_id"])
-        assert child is not None
-        await store.update_fields(
-            session, child=child, values=values, actor_id=context.viewer.person_id
-        )
-    return context.t("edit.saved", name=child.name)
-
-
 async def _school_save(update: Update, context: BotContext, answers: Answers) -> str:
-    status = Schooling[answers["schooling"].upper()]
-    return await _save_fields(
-        context, answers, {"school": answers["school"], "schooling": status.value}
-    )
+    assert context.viewer is not None
+    return await _saved(service.change_school(
+        context.services, context.viewer, answers["child_id"], answers["school"],
+        Schooling[answers["schooling"].upper()],
+    ), context)  # fmt: skip
 
 
 SCHOOL_FORM = Form(
@@ -183,6 +186,7 @@ SCHOOL_FORM = Form(
     summary=_school_summary,
     save=_school_save,
     allowed=may_edit,
+    save_checks=True,  # the use case checks again, in its transaction
 )
 
 
@@ -197,9 +201,17 @@ async def _guardian_summary(context: BotContext, answers: Answers) -> str:
     )  # fmt: skip
 
 
+def _guardian(answers: Answers) -> service.Guardian:
+    return service.Guardian(
+        answers["guardian_name"], answers["guardian_relation"], answers["guardian_phone"]
+    )
+
+
 async def _guardian_save(update: Update, context: BotContext, answers: Answers) -> str:
-    keys = ("guardian_name", "guardian_relation", "guardian_phone")
-    return await _save_fields(context, answers, {k: answers[k] for k in keys})
+    assert context.viewer is not None
+    return await _saved(service.change_guardian(
+        context.services, context.viewer, answers["child_id"], _guardian(answers)
+    ), context)  # fmt: skip
 
 
 GUARDIAN_QUESTIONS = [
@@ -230,20 +242,23 @@ GUARDIAN_FORM = Form(
     summary=_guardian_summary,
     save=_guardian_save,
     allowed=may_edit,
+    save_checks=True,  # the use case checks again, in its transaction
 )
 
 EDIT_FORMS = {"colour": COLOUR_FORM, "school": SCHOOL_FORM, "guardian": GUARDIAN_FORM}
 
 
-@guarded(Role.DIRECTOR)
+# The record keepers, who add children, are the ones who change them.
+@ADDCHILD.guard
 async def begin_edit(update: Update, context: BotContext) -> int:
-    """`ce:<colour|school|guardian>:<child id>` from a card."""
+    """EDIT_CHILD from a card: `ce:<colour|school|guardian>:<child id>`."""
     query = update.callback_query
-    assert query is not None and query.data is not None
-    _, what, child = ([*query.data.split(":"), "", ""])[:3]
-    if what not in EDIT_FORMS or not child.isdigit():
+    assert query is not None
+    parts = EDIT_CHILD.parts(query.data) or []
+    if len(parts) != 2 or parts[0] not in EDIT_FORMS or not parts[1].isdigit():
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
+    what, child = parts
     await query.answer()
     return await EDIT_FORMS[what].start(update, context, {"child_id": int(child)})
 
@@ -269,9 +284,8 @@ async def _id_number(text: str, context: BotContext, _answers: Answers) -> str:
         raise Invalid(labels.PROBLEM[ProblemCode(problem.code)]) from None
     if info.birth_date > context.services.today():
         raise Invalid(mark("add.birth_in_future"))
-    async with context.services.sessions() as session:
-        if await store.id_number_taken(session, info.number):
-            raise Invalid(mark("add.id_taken"))
+    if await service.id_number_taken(context.services, info.number):
+        raise Invalid(mark("add.id_taken"))
     return info.number
 
 
@@ -314,8 +328,7 @@ async def _eligible(value: str, context: BotContext, answers: Answers) -> None:
 
 async def _villages(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
     assert context.viewer is not None
-    async with context.services.sessions() as session:
-        found = await store.villages_in(session, context.viewer.area_path)
+    found = await service.villages(context.services, context.viewer)
     base = context.viewer.area_path.count("/") + 1
     return [(str(v.id), "/".join(v.path.split("/")[base:]) or v.name) for v in found][:90]
 
@@ -341,32 +354,23 @@ async def _add_summary(context: BotContext, answers: Answers) -> str:
     )  # fmt: skip
 
 
+def _new_child(answers: Answers) -> service.NewChild:
+    return service.NewChild(
+        name=answers["name"], gender=_gender(answers), birth_date=_birth(answers),
+        category=Category(answers["category"]), colour=Colour(answers["colour"]),
+        village_id=int(answers["village"]), id_number=answers.get("id_number") or None,
+        household=answers["household"] or None, guardian=_guardian(answers),
+        consent=answers["consent"] == "yes",
+    )  # fmt: skip
+
+
 async def _add_save(update: Update, context: BotContext, answers: Answers) -> str:
-    viewer = context.viewer
-    assert viewer is not None
-    village_id = int(answers["village"])
-    async with context.services.sessions.begin() as session:
-        village = await areas.get(session, village_id)
-        if village is None or not viewer.sees(village.path) or village.level != Level.VILLAGE:
-            return context.t("guard.forbidden_area")
-        if answers.get("id_number") and await store.id_number_taken(session, answers["id_number"]):
-            return context.t("add.id_taken")
-        household = None
-        if answers["household"]:
-            household = await store.household_for(
-                session, area_id=village_id, code=answers["household"]
-            )
-        child = Child(
-            name=answers["name"], gender=_gender(answers).value, birth_date=_birth(answers),
-            id_number=answers.get("id_number"), category=answers["category"],
-            colour=answers["colour"], area_id=village_id, household_id=household,
-            guardian_name=answers["guardian_name"],
-            guardian_relation=answers["guardian_relation"],
-            guardian_phone=answers["guardian_phone"], consent=answers["consent"] == "yes",
-            consent_date=context.services.today() if answers["consent"] == "yes" else None,
-        )  # fmt: skip
-        await store.add(session, child, actor_id=viewer.person_id)
-    return context.t("add.saved", name=child.name)
+    assert context.viewer is not None
+    try:
+        added = await service.add_child(context.services, context.viewer, _new_child(answers))
+    except service.Refused as refused:
+        raise Forbidden(REFUSALS[refused.why]) from None
+    return context.t("add.saved", name=added.name)
 
 
 ADD_FORM = Form(
@@ -421,6 +425,7 @@ ADD_FORM = Form(
     summary=_add_summary,
     save=_add_save,
     allowed=may_add,
+    save_checks=True,  # the use case checks again, in its transaction
 )
 
 
@@ -429,10 +434,11 @@ async def begin_add(update: Update, context: BotContext) -> int:
 
 
 def handlers() -> list[ConversationHandler]:
+    def edits(what: str) -> CallbackQueryHandler[Any, Any]:
+        """The EDIT_CHILD buttons of one form: ce:<what>:<child>."""
+        return CallbackQueryHandler(begin_edit, pattern=f"{EDIT_CHILD.pattern}{what}:")
+
     return [
-        *(
-            form.handlers([CallbackQueryHandler(begin_edit, pattern=rf"^ce:{what}:")])
-            for what, form in EDIT_FORMS.items()
-        ),
+        *(form.handlers([edits(what)]) for what, form in EDIT_FORMS.items()),
         ADD_FORM.handlers([ADDCHILD.handler(begin_add)]),
     ]

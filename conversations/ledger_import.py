@@ -4,17 +4,15 @@ accepted rows in one transaction, Cancel writes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import PurePath
 from typing import Any
 
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
-from care.ledger import parse_ledger
 from care.roles import Role
-from storage import audit
-from storage.ledger import ImportPlan, apply_import, plan_import
+from service import ledger
+from service.actions import Action
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
 from toolkit.guard import guarded
@@ -25,6 +23,8 @@ NAME = "ledger_import"  # the flow: its answers in user_data, its persisted stat
 CONFIRM = 0
 MAX_BYTES = 10 * 1024 * 1024
 SUFFIXES = {".xlsx", ".csv"}
+ANSWER = Action("imp")  # imp:<ok|no>: write the import, or not
+OK, NO = "ok", "no"
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -35,15 +35,16 @@ def _forget(context: BotContext) -> None:
     context.user_data.pop(NAME, None)  # type: ignore[union-attr]
 
 
-async def _plan(context: BotContext, file_id: str) -> ImportPlan:
-    """Downloads, parses (in a thread: 10,000 rows take a second) and plans, writing nothing."""
-    assert context.viewer is not None
-    services = context.services
+def _buttons(context: BotContext) -> list[list[tuple[str, str]]]:
+    t = context.t
+    return [[(t("ledger.confirm"), ANSWER(OK)), (t("ledger.cancel"), ANSWER(NO))]]
+
+
+async def _plan(context: BotContext, file_id: str) -> ledger.PlannedImport:
+    """Downloads the file and plans its import (the use case parses and plans; nothing is
+    written). The file is kept by Telegram, not by us: Confirm downloads it again."""
     data = bytes(await (await context.bot.get_file(file_id)).download_as_bytearray())
-    today = services.today()
-    parsed = await asyncio.to_thread(parse_ledger, data, today=today)
-    async with services.sessions() as session:
-        return await plan_import(session, parsed, area_path=context.viewer.area_path)
+    return await ledger.plan_import(context.services, context.viewer, data)
 
 
 @guarded(Role.SUPERVISOR)
@@ -60,7 +61,11 @@ async def received(update: Update, context: BotContext) -> int:
     if (document.file_size or 0) > MAX_BYTES:
         await message.reply_text(t("ledger.too_big"))
         return ConversationHandler.END
-    plan = await _plan(context, document.file_id)
+    try:
+        plan = (await _plan(context, document.file_id)).plan
+    except ledger.Refused:
+        await message.reply_text(t("guard.forbidden"))
+        return ConversationHandler.END
     text = t("ledger.dry_run") + "\n" + summary(plan, t, file_name=name, limit=SHOWN_PROBLEMS)
     if len(plan.problems) > SHOWN_PROBLEMS:
         await message.reply_document(
@@ -71,29 +76,40 @@ async def received(update: Update, context: BotContext) -> int:
         await message.reply_text(text + "\n\n" + t("ledger.nothing_to_write"))
         return ConversationHandler.END
     _draft(context).update(file_id=document.file_id, name=name)
-    buttons = [[(t("ledger.confirm"), "imp:ok"), (t("ledger.cancel"), "imp:no")]]
     await message.reply_text(
-        text + "\n\n" + t("ledger.ask_confirm"), reply_markup=keyboard(buttons)
+        text + "\n\n" + t("ledger.ask_confirm"), reply_markup=keyboard(_buttons(context))
     )
     return CONFIRM
+
+
+async def answered(update: Update, context: BotContext) -> int:
+    """ANSWER: Confirm writes, Cancel does not; anything else asks again."""
+    query = update.callback_query
+    assert query is not None
+    choice = ANSWER.value(query.data)
+    if choice == OK:
+        return await confirmed(update, context)
+    if choice == NO:
+        return await declined(update, context)
+    await query.answer(context.t("common.stale_button"))
+    return await reask(update, context, "")
 
 
 @guarded(Role.SUPERVISOR)
 async def confirmed(update: Update, context: BotContext) -> int:
     query = update.callback_query
-    assert query is not None and context.viewer is not None
+    assert query is not None
     draft = _draft(context)
     await query.answer()
     await query.edit_message_reply_markup(None)  # a second press finds no button
-    # Planned again at confirmation: what is written is checked against the data as it is now.
-    plan = await _plan(context, draft["file_id"])
-    async with context.services.sessions.begin() as session:
-        await apply_import(session, plan, actor_id=context.viewer.person_id)
-        audit.record(
-            session, actor_id=context.viewer.person_id, action="ledger_import",
-            subject=f"area:{context.viewer.area_id}",
-            detail=f"create={len(plan.create)} update={len(plan.update)} rejected={plan.rejected}",
-        )  # fmt: skip
+    try:
+        planned = await _plan(context, draft["file_id"])
+        # planned again in the transaction that writes: checked against the data as it is now
+        plan = await ledger.apply_import(context.services, context.viewer, planned)
+    except ledger.Refused:
+        _forget(context)
+        await query.edit_message_text(context.t("guard.forbidden"))
+        return ConversationHandler.END
     _forget(context)
     await query.message.chat.send_message(  # type: ignore[union-attr]
         context.t("ledger.done", create=len(plan.create), update=len(plan.update),
@@ -114,9 +130,8 @@ async def declined(update: Update, context: BotContext) -> int:
 async def reask(update: Update, context: BotContext, note: str) -> int:
     t = context.t
     assert update.effective_chat is not None
-    buttons = [[(t("ledger.confirm"), "imp:ok"), (t("ledger.cancel"), "imp:no")]]
     text = (f"{note}\n\n" if note else "") + t("ledger.ask_confirm")
-    await update.effective_chat.send_message(text, reply_markup=keyboard(buttons))
+    await update.effective_chat.send_message(text, reply_markup=keyboard(_buttons(context)))
     return CONFIRM
 
 
@@ -125,8 +140,7 @@ def handlers() -> list[ConversationHandler]:
         entry_points=[MessageHandler(filters.Document.ALL, received)],
         states={
             CONFIRM: [
-                CallbackQueryHandler(confirmed, pattern=r"^imp:ok$"),
-                CallbackQueryHandler(declined, pattern=r"^imp:no$"),
+                CallbackQueryHandler(answered, pattern=ANSWER.pattern),
                 *anything_else(reask),
             ]
         },

@@ -3,19 +3,19 @@ What a card shows depends on the viewer (care.access); every view is audited."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
-from care.access import Detail, child_scope, detail_for, may_edit_children, may_pair
-from care.children import Category, Colour, LunarBirthday, age_on
-from care.idcard import mask_id
-from care.roles import Gender, Role
-from care.visits import Mode, RedFlag
+from care.access import Detail, may_edit_children, may_pair
+from care.children import Category, Colour, age_on
+from care.roles import Role
 from locales import Translator, labels
 from locales import _ as mark
+from service import children as service
 from service.actions import (
     CHILD_CARD,
     EDIT_CHILD,
@@ -24,70 +24,94 @@ from service.actions import (
     UNPAIR_CHILD,
     Action,
 )
-from storage import audit, visits
-from storage import children as store
-from storage.models import Visit
+from storage.children import ChildLine
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.guard import guarded
 from toolkit.keyboards import child_label, keyboard, pager
 
 PAGE_SIZE = 10
 CATEGORIES = list(Category)
 
+CHILDREN = Command("children", Role.DIRECTOR, mark("cmd.children"), menu=3)
+CHILD = Command("child", Role.VOLUNTEER, mark("cmd.child"), menu=8)
+TURN = Action("chl")  # chl:<page>:<village>:<category>:<colour>: a page of /children
+FILTER = Action("chf")  # chf:<v|c|k>:<page>:<village>:<category>:<colour>: a filter's choices
+BY_VILLAGE, BY_CATEGORY, BY_COLOUR = "v", "c", "k"  # the filters, as FILTER names them
+ALL_COLOURS = "-"
+
 
 @dataclass(frozen=True)
 class Listing:
-    """A page of `/children` and its filters, carried in callback data (`chl:p:v:c:k`)."""
+    """A page of `/children` and its filters, carried in callback data (TURN and FILTER)."""
 
     page: int = 0
     village_id: int = 0  # 0: all villages
     category: int = -1  # index in CATEGORIES; -1: all
-    colour: str = "-"
+    colour: str = ALL_COLOURS
+
+    def _parts(self, **change: int | str) -> tuple[int | str, ...]:
+        state = replace(self, **change)  # type: ignore[arg-type]
+        return state.page, state.village_id, state.category, state.colour
 
     def data(self, **change: int | str) -> str:
-        state = {**self.__dict__, **change}
-        return "chl:{page}:{village_id}:{category}:{colour}".format(**state)
+        """The TURN button to this listing, changed as given."""
+        return TURN(*self._parts(**change))
+
+    def choose(self, kind: str) -> str:
+        """The FILTER button that offers the choices of one filter (back on the first page)."""
+        return FILTER(kind, *self._parts(page=0))
 
     @classmethod
-    def parse(cls, data: str) -> Listing | None:
+    def from_parts(cls, parts: list[str] | None) -> Listing | None:
+        """The listing of a button's parts, or None for a forged or stale one."""
+        if parts is None or len(parts) != 4:
+            return None
+        page, village, category, colour = parts
         try:
-            _, page, village, category, colour = data.split(":")
             listing = cls(int(page), int(village), int(category), colour)
         except ValueError:
             return None
-        valid_colour = colour == "-" or colour in Colour.__members__.values()
-        if listing.page < 0 or not -1 <= listing.category < len(CATEGORIES) or not valid_colour:
+        valid_colour = colour == ALL_COLOURS or colour in Colour.__members__.values()
+        if listing.page < 0 or listing.village_id < 0 or not valid_colour:
+            return None
+        if not -1 <= listing.category < len(CATEGORIES):
             return None
         return listing
 
-    def where(self, name: str | None = None) -> store.ChildFilter:
-        return store.ChildFilter(
+    @classmethod
+    def parse(cls, data: str | None) -> Listing | None:
+        """The listing of a TURN button."""
+        return cls.from_parts(TURN.parts(data))
+
+    @staticmethod
+    def parse_choice(data: str | None) -> tuple[str, Listing] | None:
+        """The filter and the listing of a FILTER button."""
+        parts = FILTER.parts(data)
+        if not parts or parts[0] not in (BY_VILLAGE, BY_CATEGORY, BY_COLOUR):
+            return None
+        listing = Listing.from_parts(parts[1:])
+        return None if listing is None else (parts[0], listing)
+
+    def filters(self) -> service.Filters:
+        return service.Filters(
             village_id=self.village_id or None,
-            category=CATEGORIES[self.category].value if self.category >= 0 else None,
-            colour=None if self.colour == "-" else self.colour,
-            name=name,
+            category=CATEGORIES[self.category] if self.category >= 0 else None,
+            colour=None if self.colour == ALL_COLOURS else Colour(self.colour),
         )
 
 
-def child_button(line: store.ChildLine, t: Translator, today_age: int) -> tuple[str, str]:
+def child_button(line: ChildLine, t: Translator, today_age: int) -> tuple[str, str]:
     return child_label(line, t, today_age), CHILD_CARD(line.id)
-
-
-CHILDREN = Command("children", Role.DIRECTOR, mark("cmd.children"), menu=3)
-CHILD = Command("child", Role.VOLUNTEER, mark("cmd.child"), menu=8)
-TURN = Action("chl")  # chl:<page>:<village>:<category>:<colour>
-FILTER = Action("chf")  # chf:<v|c|k>:<page>:<village>:<category>:<colour>
 
 
 async def list_children(update: Update, context: BotContext) -> None:
     await _show(update, context, Listing())
 
 
-@guarded(Role.DIRECTOR)
+@CHILDREN.guard
 async def turn(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     listing = Listing.parse(query.data)
     if listing is None:
         await query.answer(context.t("common.stale_button"), show_alert=True)
@@ -100,27 +124,24 @@ async def _show(update: Update, context: BotContext, listing: Listing) -> None:
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_chat is not None
     today = context.services.today()
-    async with context.services.sessions() as session:
-        lines, total = await store.page(
-            session, child_scope(viewer), listing.where(),
-            offset=listing.page * PAGE_SIZE, limit=PAGE_SIZE,
-        )  # fmt: skip
-    rows = [[child_button(line, t, age_on(line.birth_date, today))] for line in lines]
-    pages = max(1, -(-total // PAGE_SIZE))
-    nav = pager("x", listing.page, pages, t("common.previous"), t("common.next"))
+    found = await service.page(
+        context.services, viewer, listing.filters(), number=listing.page, size=PAGE_SIZE
+    )
+    rows = [[child_button(line, t, age_on(line.birth_date, today))] for line in found.lines]
+    nav = pager(lambda page: listing.data(page=page), listing.page, found.pages,
+                t("common.previous"), t("common.next"))  # fmt: skip
     if nav:
-        rows.append([(label, listing.data(page=int(d.split(":")[1]))) for label, d in nav])
+        rows.append(nav)
     rows.append(
         [
-            (t("children.filter_village"), f"chf:v:{listing.data(page=0)[4:]}"),
-            (t("children.filter_category"), f"chf:c:{listing.data(page=0)[4:]}"),
-            (t("children.filter_colour"), f"chf:k:{listing.data(page=0)[4:]}"),
+            (t("children.filter_village"), listing.choose(BY_VILLAGE)),
+            (t("children.filter_category"), listing.choose(BY_CATEGORY)),
+            (t("children.filter_colour"), listing.choose(BY_COLOUR)),
         ]
     )
-    text = t(
-        "children.title", area=viewer.area_path, count=total, page=listing.page + 1, pages=pages
-    )
-    if total == 0:
+    text = t("children.title", area=viewer.area_path, count=found.total, page=listing.page + 1,
+             pages=found.pages)  # fmt: skip
+    if found.total == 0:
         text += "\n" + t("children.none")
     if update.callback_query:
         await update.callback_query.edit_message_text(text, reply_markup=keyboard(rows))
@@ -128,30 +149,29 @@ async def _show(update: Update, context: BotContext, listing: Listing) -> None:
         await update.effective_chat.send_message(text, reply_markup=keyboard(rows))
 
 
-@guarded(Role.DIRECTOR)
+@CHILDREN.guard
 async def choose_filter(update: Update, context: BotContext) -> None:
-    """`chf:<v|c|k>:<listing>`: the choices of one filter, each leading back to the list."""
+    """The choices of one filter, each leading back to the list."""
     query = update.callback_query
-    assert query is not None and query.data is not None and context.viewer is not None
-    kind, _, rest = query.data[4:].partition(":")
-    listing = Listing.parse("chl:" + rest)
-    if listing is None or kind not in "vck" or not kind:
+    assert query is not None and context.viewer is not None
+    chosen = Listing.parse_choice(query.data)
+    if chosen is None:
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return
+    kind, listing = chosen
     t = context.t
     options: list[tuple[str, str]] = []
-    if kind == "v":
-        async with context.services.sessions() as session:
-            villages = await store.villages_in(session, context.viewer.area_path)
+    if kind == BY_VILLAGE:
+        villages = await service.villages(context.services, context.viewer)
         options = [(t("children.all"), listing.data(village_id=0))] + [
-            (v.path.split("/", 1)[-1], listing.data(village_id=v.id or 0)) for v in villages[:60]
+            (v.path.split("/", 1)[-1], listing.data(village_id=v.id)) for v in villages[:60]
         ]
-    elif kind == "c":
+    elif kind == BY_CATEGORY:
         options = [(t("children.all"), listing.data(category=-1))] + [
             (t(labels.CATEGORY[c]), listing.data(category=i)) for i, c in enumerate(CATEGORIES)
         ]
     else:
-        options = [(t("children.all"), listing.data(colour="-"))] + [
+        options = [(t("children.all"), listing.data(colour=ALL_COLOURS))] + [
             (f"{labels.COLOUR_DOT[c]} {t(labels.COLOUR[c])}", listing.data(colour=c.value))
             for c in Colour
         ]
@@ -170,45 +190,35 @@ async def find_child(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(t("child.usage"))
         return
     today = context.services.today()
-    async with context.services.sessions() as session:
-        lines, total = await store.page(
-            session, child_scope(viewer), store.ChildFilter(name=name), offset=0, limit=PAGE_SIZE
-        )
-    if total == 0:
+    found = await service.find(context.services, viewer, name, size=PAGE_SIZE)
+    if found.total == 0:
         await update.effective_message.reply_text(t("child.not_found", name=name))
-    elif total == 1:
-        await send_card(update, context, lines[0].id)
+    elif found.total == 1:
+        await send_card(update, context, found.lines[0].id)
     else:
-        rows = [[child_button(line, t, age_on(line.birth_date, today))] for line in lines]
+        rows = [[child_button(line, t, age_on(line.birth_date, today))] for line in found.lines]
         await update.effective_message.reply_text(
-            t("child.several", name=name, count=total), reply_markup=keyboard(rows)
+            t("child.several", name=name, count=found.total), reply_markup=keyboard(rows)
         )
 
 
-@guarded(Role.VOLUNTEER)
+@CHILD.guard
 async def open_card(update: Update, context: BotContext) -> None:
     query = update.callback_query
-    assert query is not None and query.data is not None
-    try:
-        child_id = int(query.data.removeprefix("chc:"))
-    except ValueError:
+    assert query is not None
+    child_id = CHILD_CARD.id(query.data)
+    if child_id is None:
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return
     await send_card(update, context, child_id)
 
 
 async def send_card(update: Update, context: BotContext, child_id: int) -> None:
-    """The card, if the viewer may see this child (checked here, whatever the button said)."""
+    """The card, if the viewer may see this child (the use case checks, whatever the button
+    said), with the buttons of what they may do with it."""
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_chat is not None
-    async with context.services.sessions.begin() as session:
-        allowed = await store.visible(session, child_scope(viewer), child_id)
-        card = await store.card(session, child_id) if allowed else None
-        recent = await visits.history(session, child_id) if card is not None else []
-        if card is not None:
-            audit.record(
-                session, actor_id=viewer.person_id, action="child_view", subject=f"child:{child_id}"
-            )
+    card = await service.card(context.services, viewer, child_id)
     if card is None:
         if update.callback_query:
             await update.callback_query.answer(t("child.forbidden"), show_alert=True)
@@ -218,7 +228,7 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     if update.callback_query:
         await update.callback_query.answer()
     today = context.services.today()
-    text = render_card(card, detail_for(viewer), t, today) + "\n" + render_visits(recent, t)
+    text = render_card(card, t, today) + "\n" + render_visits(card.visits, t)
     buttons: list[list[tuple[str, str]]] = []
     if may_edit_children(viewer):
         buttons.append(
@@ -239,64 +249,60 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     )
 
 
-def render_visits(recent: list[tuple[Visit, str]], t: Translator) -> str:
+def render_visits(recent: tuple[service.VisitLine, ...], t: Translator) -> str:
     if not recent:
         return t("card.no_visits")
     lines = [t("card.visits")]
-    for visit, visitor in recent:
-        line = f"📅 {t.date(visit.visited_on)} · {visitor} · {t(labels.MODE[Mode(visit.mode)])}"
-        flags = [RedFlag(f) for f in visit.red_flags.split(",") if f]
-        if flags:
-            line += " ⚠ " + "、".join(t(labels.RED_FLAG[f]) for f in flags)
+    for visit in recent:
+        line = f"📅 {t.date(visit.visited_on)} · {visit.visitor} · {t(labels.MODE[visit.mode])}"
+        if visit.red_flags:
+            line += " ⚠ " + "、".join(t(labels.RED_FLAG[f]) for f in visit.red_flags)
         lines.append(line)
     return "\n".join(lines)
 
 
-def render_card(card: store.Card, detail: Detail, t: Translator, today: object) -> str:
-    child = card.child
-    gender = Gender(child.gender)
-    colour = Colour(child.colour)
+def render_card(card: service.ChildCard, t: Translator, today: date) -> str:
+    """The card as the use case gave it: what the viewer may not see is not in it."""
+    colour = card.colour
     lines = [
         t(
             "card.title",
-            name=child.name,
-            gender=t(labels.GENDER[gender]),
-            age=t("child.age", age=age_on(child.birth_date, today)),  # type: ignore[arg-type]
-            birth=t.date(child.birth_date),
+            name=card.name,
+            gender=t(labels.GENDER[card.gender]),
+            age=t("child.age", age=age_on(card.birth_date, today)),
+            birth=t.date(card.birth_date),
         ),
         labels.COLOUR_DOT[colour] + " " + t("card.colour", colour=t(labels.COLOUR[colour])),
         t("card.area", area=card.area_path),
     ]
-    if child.lunar_month and child.lunar_day:
-        lunar = LunarBirthday(child.lunar_month, child.lunar_day, child.lunar_leap)
-        lines.append(t("card.lunar_birthday", lunar=str(lunar)))
-    if detail != Detail.PAIRED:
-        lines.append(t("card.category", category=t(labels.CATEGORY[Category(child.category)])))
-        if child.id_number:
-            shown = child.id_number if detail == Detail.FULL else mask_id(child.id_number)
-            lines.append(t("card.id_number", id=shown))
+    if card.lunar_birthday is not None:
+        lines.append(t("card.lunar_birthday", lunar=str(card.lunar_birthday)))
+    if card.detail != Detail.PAIRED and card.category is not None:
+        lines.append(t("card.category", category=t(labels.CATEGORY[card.category])))
+    if card.id_number:
+        lines.append(t("card.id_number", id=card.id_number))
     dash = "—"
-    lines.append(t("card.school", school=child.school or dash, schooling=child.schooling or dash))
+    lines.append(t("card.school", school=card.school or dash, schooling=card.schooling or dash))
     lines.append(
         t(
-            "card.guardian", name=child.guardian_name or dash,
-            relation=child.guardian_relation or dash, phone=child.guardian_phone or dash,
+            "card.guardian", name=card.guardian_name or dash,
+            relation=card.guardian_relation or dash, phone=card.guardian_phone or dash,
         )
     )  # fmt: skip
-    if child.father_work or child.mother_work:
+    if card.father_work or card.mother_work:
         lines.append(
-            t("card.parents", father=child.father_work or dash, mother=child.mother_work or dash)
+            t("card.parents", father=card.father_work or dash, mother=card.mother_work or dash)
         )
-    if detail != Detail.PAIRED:
+    if card.detail != Detail.PAIRED:
         lines.append(
-            t("card.health", health=child.health or dash, disability=child.disability or dash)
+            t("card.health", health=card.health or dash, disability=card.disability or dash)
         )
-        consent = {None: dash, True: t("common.yes"), False: t("common.no")}[child.consent]
+        consent = {None: dash, True: t("common.yes"), False: t("common.no")}[card.consent]
         lines.append(t("card.consent", consent=consent))
     if card.siblings:
-        lines.append(t("card.siblings", names="、".join(name for _, name in card.siblings)))
+        lines.append(t("card.siblings", names="、".join(card.siblings)))
     if card.volunteers:
-        for _pid, name, since, reviewed in card.volunteers:
+        for name, since, reviewed in card.volunteers:
             review = t.date(reviewed) if reviewed else dash
             lines.append(t("card.volunteer", name=name, since=t.date(since), reviewed=review))
     else:

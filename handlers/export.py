@@ -9,7 +9,7 @@ from telegram.ext import CommandHandler
 
 from care.roles import Role
 from locales import _ as mark
-from storage.ledger import export_workbook
+from service import ledger
 from toolkit.commands import Command
 from toolkit.context import BotContext
 
@@ -24,8 +24,11 @@ EXPORT = Command("export", Role.SUPERVISOR, mark("cmd.export"), menu=3)
 async def export(update: Update, context: BotContext) -> None:
     viewer = context.viewer
     assert viewer is not None and update.effective_message is not None
-    async with context.services.sessions.begin() as session:
-        data = await export_workbook(session, area_path=viewer.area_path, actor_id=viewer.person_id)
+    try:
+        data = await ledger.export(context.services, viewer, viewer.area_path)
+    except ledger.Refused:
+        await update.effective_message.reply_text(context.t("guard.forbidden"))
+        return
     today = context.services.today()
     await update.effective_message.reply_document(
         InputFile(data, filename=export_file_name(viewer.area_path, today.isoformat())),

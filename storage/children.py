@@ -94,6 +94,16 @@ async def visible(session: AsyncSession, scope: ChildScope, child_id: int) -> bo
     return (await session.exec(query)).first() is not None
 
 
+async def in_scope(session: AsyncSession, scope: ChildScope, child_id: int) -> Child | None:
+    """The child, if a viewer with this scope may see it (in the session: to change it)."""
+    query = (
+        select(Child)
+        .join(Area, col(Area.id) == Child.area_id)
+        .where(col(Child.id) == child_id, scope_clause(scope))
+    )
+    return (await session.exec(query)).first()
+
+
 async def villages_in(session: AsyncSession, area_path: str) -> list[Area]:
     query = select(Area).where(in_area(area_path), col(Area.level) == 3).order_by(col(Area.path))
     return list(await session.exec(query))

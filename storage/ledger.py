@@ -1,5 +1,6 @@
-"""Ledger (台账) import and export against the database: plan (a dry run), apply (one
-transaction), and the rows of an export."""
+"""Ledger (台账) import and export against the database: plan (a dry run), apply (in the
+caller's transaction), and the rows and workbook of an export. The use cases (service.ledger)
+decide who may, and audit."""
 
 from __future__ import annotations
 
@@ -322,10 +323,9 @@ async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
     return ExportData(rows, [tuple(p) for p in pairings], last_visits)  # type: ignore[misc]
 
 
-async def export_workbook(session: AsyncSession, *, area_path: str, actor_id: int | None) -> bytes:
-    """The area's ledger as XLSX in the import layout (it re-imports as it is), with sheets of
-    pairings and last visits; audited in the caller's transaction."""
-    data = await export_data(session, area_path=area_path)
+def workbook(data: ExportData) -> bytes:
+    """The export as XLSX in the import layout (it re-imports as it is), with sheets of
+    pairings and last visits. No database: the caller may run it in a thread."""
     pairings = [
         (child, id_number or "", path.rsplit("/", 1)[-1], volunteer, since, reviewed or "")
         for child, id_number, path, volunteer, since, reviewed in data.pairings
@@ -334,10 +334,6 @@ async def export_workbook(session: AsyncSession, *, area_path: str, actor_id: in
         (row.name, row.id_number or "", row.village, last or "")
         for row, last in zip(data.children, data.last_visits, strict=True)
     ]
-    audit.record(
-        session, actor_id=actor_id, action="export", subject=f"area:{area_path}",
-        detail=f"children={len(data.children)}",
-    )  # fmt: skip
     return write_ledger_xlsx(
         data.children, extra=[(*PAIRINGS_SHEET, pairings), (*VISITS_SHEET, visits)]
     )
