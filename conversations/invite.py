@@ -13,7 +13,6 @@ from locales import _ as mark
 from locales import labels
 from service import invites
 from service.actions import Action
-from storage import areas
 from storage.models import Area
 from toolkit.commands import Command
 from toolkit.context import BotContext
@@ -75,9 +74,8 @@ async def chose_role(update: Update, context: BotContext) -> int:
 async def _visible_area(context: BotContext, area_id: int) -> Area | None:
     """The area, if the viewer may hand out invites for it (server-side area check)."""
     assert context.viewer is not None
-    async with context.services.sessions() as session:
-        area = await areas.get(session, area_id)
-    return area if area is not None and context.viewer.sees(area.path) else None
+    found = await invites.area_choice(context.services, context.viewer, area_id, offset=0, limit=0)
+    return found.area if found is not None else None
 
 
 async def _show_area(
@@ -86,12 +84,16 @@ async def _show_area(
     assert context.viewer is not None and update.effective_chat is not None
     t, draft = context.t, _draft(context)
     role = Role(draft["role"])
-    async with context.services.sessions() as session:
-        area = await areas.get(session, area_id)
-        assert area is not None and area.id is not None
-        children, total = await areas.children_page(
-            session, parent_id=area.id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    found = await invites.area_choice(
+        context.services, context.viewer, area_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    if found is None:  # outside the viewer's area: back to their own
+        found = await invites.area_choice(
+            context.services, context.viewer, context.viewer.area_id, offset=0, limit=PAGE_SIZE
         )
+        page = 0
+    assert found is not None and found.area.id is not None
+    area, children, total = found.area, found.below, found.total
     draft.update(area_id=area.id, page=page)
     buttons: list[tuple[str, str]] = []
     pickable = role_fits_level(role, Level(area.level))

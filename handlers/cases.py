@@ -14,10 +14,8 @@ from care.roles import Role
 from locales import Translator, labels
 from locales import _ as mark
 from service import cases as service
-from service.actions import CASE_ACK, CASE_OPEN, CASE_RESOLVE, Action
+from service.actions import CASE_ACK, CASE_OPEN, CASE_RESOLVE
 from service.alerts import number_of
-from storage import audit, cases
-from storage.models import Case
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.guard import guarded
@@ -39,8 +37,10 @@ def _age(t: Translator, since: datetime, now: datetime) -> str:
 async def list_cases(update: Update, context: BotContext) -> None:
     viewer, t, services = context.viewer, context.t, context.services
     assert viewer is not None and update.effective_chat is not None
-    async with services.sessions() as session:
-        found = await cases.open_in_area(session, area_path=viewer.area_path, limit=SHOWN)
+    found = await service.open_cases(services, viewer, limit=SHOWN)
+    if found is None:
+        await update.effective_chat.send_message(t("guard.forbidden"))
+        return
     if not found:
         await update.effective_chat.send_message(t("cases.none"))
         return
@@ -57,33 +57,18 @@ async def list_cases(update: Update, context: BotContext) -> None:
     await update.effective_chat.send_message("\n".join(lines), reply_markup=keyboard(rows))
 
 
-async def _case_for(update: Update, context: BotContext, action: Action) -> tuple[Case, str] | None:
-    """The case a button names, if the viewer may handle it (checked here, every time)."""
-    query, viewer = update.callback_query, context.viewer
-    assert query is not None and viewer is not None
-    case_id = action.id(query.data)
-    found = None
-    if case_id is not None:
-        found = await service.handled_by(context.services, viewer, case_id)
-    if found is None:
-        await query.answer(context.t("cases.forbidden"), show_alert=True)
-    return found
-
-
 async def open_case(update: Update, context: BotContext) -> None:
-    found = await _case_for(update, context, CASE_OPEN)
-    if found is None:
+    query, viewer, t, services = update.callback_query, context.viewer, context.t, context.services
+    assert query is not None and viewer is not None and update.effective_chat is not None
+    case_id = CASE_OPEN.id(query.data)
+    shown = await service.view(services, viewer, case_id) if case_id is not None else None
+    if shown is None:
+        await query.answer(t("cases.forbidden"), show_alert=True)
         return
-    case, path = found
-    viewer, t, services = context.viewer, context.t, context.services
-    assert viewer is not None and case.id is not None and update.effective_chat is not None
-    async with services.sessions.begin() as session:
-        child = await cases.child_name(session, case)
-        reporter = await cases.person_name(session, case.reporter_id)
-        events = await cases.timeline(session, case.id)
-        cases.event(session, case_id=case.id, kind="viewed", person_id=viewer.person_id)
-        audit.record(session, actor_id=viewer.person_id, action="case_view",
-                     subject=f"case:{case.id}")  # fmt: skip
+    case, path, child, reporter, events = (
+        shown.case, shown.area_path, shown.child, shown.reporter, shown.timeline
+    )
+    assert case.id is not None
     lines = [
         t("case.title", mark="🚨" if case.urgent else "📋", number=number_of(services, case),
           status=t(labels.STATUS[Status(case.status)])),

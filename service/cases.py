@@ -14,7 +14,7 @@ from locales import _ as mark
 from service.alerts import number_of
 from service.services import Services
 from storage import audit, cases, outbox, people
-from storage.models import Case
+from storage.models import Case, CaseEvent
 from storage.outbox import Message
 
 
@@ -43,6 +43,45 @@ async def _notice(
     text = t(key, number=number_of(services, case), time=t.datetime(services.now()), **params)
     return Message(f"case:{case.id}:{key}", reporter.tg_user_id, text, person_id=reporter.id,
                    case_id=case.id)  # fmt: skip
+
+
+async def open_cases(
+    services: Services, viewer: Viewer, *, limit: int
+) -> list[tuple[Case, str]] | None:
+    """The cases of the viewer's area not resolved yet (urgent first, oldest first), with
+    each one's area path; None for someone who does not handle cases."""
+    if not viewer.at_least(Role.DIRECTOR):
+        return None
+    async with services.sessions() as session:
+        return await cases.open_in_area(session, area_path=viewer.area_path, limit=limit)
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case: Case
+    area_path: str
+    child: str  # the child's name (or as the reporter gave it)
+    reporter: str
+    timeline: list[tuple[CaseEvent, str | None]]  # each event with who did it
+
+
+async def view(services: Services, viewer: Viewer, case_id: int) -> CaseView | None:
+    """A case's private view for someone who may handle it; the view is recorded on the case's
+    timeline and in the audit log in the same transaction. None when `viewer` may not."""
+    async with services.sessions.begin() as session:
+        found = await cases.with_area(session, case_id)
+        if found is None or not may_handle(viewer, found[1]):
+            return None
+        case, path = found
+        shown = CaseView(
+            case, path, await cases.child_name(session, case),
+            await cases.person_name(session, case.reporter_id),
+            await cases.timeline(session, case_id),
+        )  # fmt: skip
+        cases.event(session, case_id=case_id, kind="viewed", person_id=viewer.person_id)
+        audit.record(session, actor_id=viewer.person_id, action="case_view",
+                     subject=f"case:{case_id}")  # fmt: skip
+    return shown
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from care.invites import InviteState, expiry, hash_code, looks_like_code
 from care.roles import AreaPathError, Gender, Level, Role, Viewer, invitable_roles, role_fits_level
 from service.services import Services
 from storage import areas, audit, invites, people
-from storage.models import Invite, Person
+from storage.models import Area, Invite, Person
 
 
 class Refusal(StrEnum):
@@ -71,6 +71,28 @@ async def issue(
             expires_at=expires,
         )
     return Issued(code, role, area.path, expires)
+
+
+@dataclass(frozen=True)
+class AreaChoice:
+    area: Area
+    below: list[Area]  # a page of the areas right below it
+    total: int  # how many areas are below it in all
+
+
+async def area_choice(
+    services: Services, issuer: Viewer, area_id: int, *, offset: int, limit: int
+) -> AreaChoice | None:
+    """An area `issuer` may hand out invites for, with a page of the areas below it; None for
+    an area outside their own (whatever a button claimed)."""
+    async with services.sessions() as session:
+        area = await areas.get(session, area_id)
+        if area is None or area.id is None or not issuer.sees(area.path):
+            return None
+        below, total = await areas.children_page(
+            session, parent_id=area.id, offset=offset, limit=limit
+        )
+    return AreaChoice(area, below, total)
 
 
 async def check(services: Services, code: str) -> tuple[InviteState, Invite | None]:
