@@ -82,6 +82,8 @@ class FakeTelegram:
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         # failures to play, per chat: the next send to that chat raises the first one queued
         self.faults: dict[int, list[Exception]] = defaultdict(list)
+        # failures to play per Bot API method, whatever the chat (e.g. answerCallbackQuery)
+        self.method_faults: dict[str, list[Exception]] = defaultdict(list)
         self.blocked: set[int] = set()  # people who blocked the bot
         # Telegram's limits, when enforced: 30 messages in any second, one a second per chat
         self.enforce_limits = False
@@ -114,6 +116,8 @@ class FakeTelegram:
         """Answers one Bot API call; raises ApiError as Telegram would answer an error."""
         call = ApiCall(method, params)
         self.calls.append(call)
+        if self.method_faults[method]:
+            raise self.method_faults[method].pop(0)
         if method.startswith("send") and "chat_id" in params:
             chat_id = int(params["chat_id"])
             if chat_id in self.blocked:

@@ -3,7 +3,7 @@ way to tell the outbox's sender that there is something to send. No Telegram her
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,6 +18,10 @@ from storage.db import Sessions
 from storage.types import utcnow
 
 
+async def _wait_for_sender(_key: str) -> None:
+    return None
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -28,6 +32,9 @@ class Services:
     background: bool = True  # run the outbox sender; tests drive it step by step instead
     # Called after a use case planned outbox messages: the sender wakes up (set by the worker).
     outbox_planned: Callable[[], None] = field(default=lambda: None)
+    # Delivers one planned message now, by its key (set by the sender); what fails is left to
+    # the sender's retries. Without a sender, the message waits for one.
+    deliver_now: Callable[[str], Awaitable[None]] = field(default=_wait_for_sender)
 
     def today(self) -> date:
         """Today in the configured time zone: what "due", "overdue" and birthdays count in."""

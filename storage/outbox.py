@@ -51,13 +51,16 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
     return len(result.all())
 
 
-async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Outbox]:
+async def claim(
+    session: AsyncSession, *, now: datetime, limit: int, key: str | None = None
+) -> list[Outbox]:
     """Due messages, leased to the caller so no other sender (process) sends them too.
 
     A chat's messages go out in the order they were planned: a message waits while an earlier
     one of its chat is due, being sent, or waiting to be tried again (so "resolved" never
     overtakes "acknowledged"). Only a message held back and never tried (a reminder kept for
-    the morning) lets later ones by: an alert does not wait for the quiet hours to end."""
+    the morning) lets later ones by: an alert does not wait for the quiet hours to end.
+    `key`: just that message, if it may go now."""
     ahead = aliased(Outbox)
     earlier_pending = (
         select(ahead.id)
@@ -78,6 +81,7 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int) -> list[Out
             col(Outbox.next_attempt_at) <= now,
             (col(Outbox.claimed_until).is_(None)) | (col(Outbox.claimed_until) < now),
             ~earlier_pending,
+            *([col(Outbox.key) == key] if key is not None else []),
         )
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)

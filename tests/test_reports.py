@@ -359,3 +359,28 @@ async def test_a_red_flag_in_a_check_in_leads_to_an_urgent_report(alerting: Sand
     async with alerting.services.sessions() as session:
         [case] = (await session.exec(select(Case))).all()
     assert case.visit_id is not None and case.urgent
+
+
+async def test_a_report_is_saved_when_telegram_fails_at_confirm(alerting: Sandbox) -> None:
+    """Record first, talk after: every Bot API call of the Confirm press fails, and still the
+    report is stored, its alerts planned, and its reply delivered once Telegram is back."""
+    cast = Cast(alerting)
+    await cast.setup()
+    volunteer, telegram = cast.volunteer, alerting.telegram
+    await volunteer.send("/urgent")
+    await volunteer.press("脱离监护单独居住")
+    await volunteer.press("熊子")
+    await volunteer.send("奶奶住院了，孩子一个人在家三天")
+    telegram.method_faults["answerCallbackQuery"] = [ApiError(502, "Bad Gateway")]
+    telegram.method_faults["editMessageReplyMarkup"] = [ApiError(502, "Bad Gateway")]
+    telegram.faults[volunteer.user_id] = [ApiError(429, "Too Many Requests: retry after 3",
+                                                   {"retry_after": 3})]  # fmt: skip
+    await volunteer.press("✅ 确认保存")
+    async with alerting.services.sessions() as session:
+        assert len((await session.exec(select(Case))).all()) == 1
+    assert not any("抱歉" in m.text for m in volunteer.inbox)  # no apology: nothing failed
+    assert "紧急报告已送达" not in volunteer.last.text  # the reply waits for Telegram
+    alerting.services.now = lambda: NOW + timedelta(seconds=4)
+    await alerting.drain()
+    assert "紧急报告已送达，编号 #2026-0001" in volunteer.last.text
+    assert [len(cast.new(p)) for p in (cast.sup1, cast.sup2, cast.director)] == [1, 1, 1]

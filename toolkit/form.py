@@ -5,6 +5,8 @@ which toolkit.persistence keeps in the database, so a flow continues after a res
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,11 +23,13 @@ from telegram.ext import (
 
 from locales import _ as mark
 from service.actions import Action
+from service.replies import plan_reply
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
 from toolkit.keyboards import keyboard
 
 ASKING, CONFIRMING = range(2)
+log = logging.getLogger("carebot.form")
 Answers = dict[str, Any]
 Rows = list[list[tuple[str, str]]]
 
@@ -118,7 +122,7 @@ class Form:
         if await busy_elsewhere(update, context, self.name):
             return ConversationHandler.END
         self.forget(context)
-        self.draft(context)["answers"] = dict(answers)
+        self.draft(context).update(answers=dict(answers), id=uuid.uuid4().hex)
         if not await self._still_allowed(update, context, full=not checked):
             return ConversationHandler.END
         return await self._advance(update, context)
@@ -326,22 +330,32 @@ class Form:
         assert query is not None
         draft, t = self.draft(context), context.t
         if action == "ok":
-            await query.answer()
-            if self.receipt is None:
-                await query.edit_message_reply_markup(None)  # a second press finds no button
+            # Record first, talk after: the save commits before any Bot API call of this
+            # update, and its reply goes through the outbox, so Telegram failing now can delay
+            # the reply but never lose the record.
             try:
                 reply = await self.save(update, context, draft["answers"])
             except Forbidden as refusal:  # the summary, and the flow, end here
                 self.forget(context)
-                await query.edit_message_text(t(refusal.key))
+                await _quietly(query.answer())
+                await _quietly(query.edit_message_text(t(refusal.key)))
                 return ConversationHandler.END
-            if self.receipt is not None:  # the receipt replaces the summary and its buttons
-                await self._clear(update, context, await self.receipt(context, draft["answers"]))
-            self.forget(context)
+            receipt = await self.receipt(context, draft["answers"]) if self.receipt else None
             text, rows = reply if isinstance(reply, tuple) else (reply, [])
             chat = update.effective_chat
             assert chat is not None
-            await chat.send_message(text, reply_markup=keyboard(rows) if rows else None)
+            viewer = context.viewer
+            self.forget(context)
+            await _quietly(query.answer())
+            if receipt is not None:  # the receipt replaces the summary and its buttons
+                await _quietly(self._clear(update, context, receipt, draft))
+            else:
+                await _quietly(query.edit_message_reply_markup(None))
+            await plan_reply(
+                context.services, key=f"{self.name}:{draft.get('id') or uuid.uuid4().hex}",
+                chat_id=chat.id, text=text, buttons=rows,
+                person_id=viewer.person_id if viewer else None,
+            )  # fmt: skip
             return ConversationHandler.END
         if action == "no":
             await query.answer()
@@ -369,12 +383,14 @@ class Form:
         await query.answer(t("common.stale_button"))
         return await self._confirm(update, context)
 
-    async def _clear(self, update: Update, context: BotContext, receipt: str) -> None:
+    async def _clear(
+        self, update: Update, context: BotContext, receipt: str, draft: dict[str, Any]
+    ) -> None:
         """The summary becomes the receipt; the questions and answers leave the chat."""
         query, chat = update.callback_query, update.effective_chat
         assert query is not None and query.message is not None and chat is not None
         await query.edit_message_text(receipt)
-        ids = [m for m in self.draft(context).get("messages", []) if m != query.message.message_id]
+        ids = [m for m in draft.get("messages", []) if m != query.message.message_id]
         for start in range(0, len(ids), 100):
             try:
                 await context.bot.delete_messages(chat.id, ids[start : start + 100])
@@ -416,6 +432,15 @@ def _media_answer(message: Message, kinds: frozenset[str]) -> dict[str, Any] | N
 
 def _placeholders(answers: Answers) -> dict[str, str]:
     return {k: str(v) for k, v in answers.items() if isinstance(v, str | int)}
+
+
+async def _quietly(call: Awaitable[Any]) -> None:
+    """A Bot API call after the record is saved: if Telegram fails it, the record stands and
+    the reply still comes through the outbox, so the person gets no apology for it."""
+    try:
+        await call
+    except TelegramError as error:
+        log.warning("after a save, a Bot API call failed: %s", type(error).__name__)
 
 
 async def _tell(update: Update, text: str) -> None:

@@ -74,6 +74,7 @@ class Sender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.services.outbox_planned = self.wake  # use cases wake the sender after planning
+        self.services.deliver_now = self.send_now
 
     def wake(self) -> None:
         self._wake.set()
@@ -104,6 +105,14 @@ class Sender:
             rows = await outbox.claim(session, now=self.services.now(), limit=BATCH)
         await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
+
+    async def send_now(self, key: str) -> None:
+        """Sends one message at once (a reply to a save), keeping the chat's order and the
+        limits; a failure leaves it to the retries, as any other."""
+        async with self.services.sessions.begin() as session:
+            rows = await outbox.claim(session, now=self.services.now(), limit=1, key=key)
+        for row in rows:
+            await self._deliver(row)
 
     async def drain(self) -> None:
         """Sends until nothing is due (tests and the simulator call this)."""
