@@ -39,6 +39,7 @@ from toolkit.context import BotContext
 from toolkit.errors import on_error
 from toolkit.guard import PERSIST_GROUP, identify, persist
 from toolkit.ledger_report import summary
+from toolkit.limiter import Limiter
 from toolkit.menus import set_default_menu
 from toolkit.persistence import DbPersistence, UserData
 from toolkit.processor import PerChatProcessor
@@ -74,6 +75,7 @@ def build_application(
     request: BaseRequest | None = None,
     services: Services | None = None,
     exclusive: bool = False,
+    limiter: Limiter | None = None,
 ) -> Application:
     """The whole bot: handlers, conversations and services. `request` swaps the transport
     (the sandbox's fake Bot API in tests, simulate and benchmarks). `exclusive`: this is the
@@ -85,6 +87,7 @@ def build_application(
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext, user_data=UserData))
         .concurrent_updates(build_update_processor())
+        .rate_limiter(limiter or Limiter())
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -13,14 +13,21 @@ from sandbox.request import FakeRequest
 from sandbox.telegram import JSON, FakeTelegram
 from service.services import Services
 from settings import Settings
+from toolkit.limiter import Limiter
 
 
 class Sandbox:
+    # The length of Telegram's second for the rate limiter: real in the simulator and the
+    # benchmarks; the tests shorten it (tests/conftest.py), as their people type at machine
+    # speed and would otherwise wait on the per-chat limit at every step.
+    limits_unit = 1.0
+
     def __init__(self, settings: Settings, *, services: Services | None = None) -> None:
         self.telegram = FakeTelegram()
         self.application = build_application(
-            settings, request=FakeRequest(self.telegram), services=services
-        )
+            settings, request=FakeRequest(self.telegram), services=services,
+            limiter=Limiter(unit=self.limits_unit),
+        )  # fmt: skip
         self.services: Services = self.application.bot_data["services"]
         self.services.background = False  # tests send the outbox with `drain`
 

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,11 +86,14 @@ class FakeTelegram:
         # failures to play per Bot API method, whatever the chat (e.g. answerCallbackQuery)
         self.method_faults: dict[str, list[Exception]] = defaultdict(list)
         self.blocked: set[int] = set()  # people who blocked the bot
-        # Telegram's limits, when enforced: 30 messages in any second, one a second per chat
+        # Telegram's limits, when enforced: 30 messages in any second, one a second per chat,
+        # 20 a minute per group
         self.enforce_limits = False
         self.floods = 0
+        self.on_send: Callable[[int], object] | None = None  # told of each message sent
         self._sends: deque[float] = deque()
         self._chat_last: dict[int, float] = {}
+        self._group_sends: dict[int, deque[float]] = defaultdict(deque)  # 20 a minute each
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
@@ -159,11 +163,18 @@ class FakeTelegram:
         while self._sends and now - self._sends[0] >= 1.0:
             self._sends.popleft()
         too_fast = now - self._chat_last.get(chat_id, -10.0) < 1.0
-        if len(self._sends) >= 30 or too_fast:
+        group = self._group_sends[chat_id] if chat_id < 0 else None
+        while group and now - group[0] >= 60.0:
+            group.popleft()
+        if len(self._sends) >= 30 or too_fast or (group is not None and len(group) >= 20):
             self.floods += 1
             raise ApiError(429, "Too Many Requests: retry after 1", {"retry_after": 1})
         self._sends.append(now)
         self._chat_last[chat_id] = now
+        if self.on_send is not None:
+            self.on_send(chat_id)
+        if group is not None:
+            group.append(now)
 
     async def _api_getMe(self, _p: JSON) -> JSON:
         return self.bot

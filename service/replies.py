@@ -27,4 +27,4 @@ async def plan_reply(
     )
     async with services.sessions.begin() as session:
         await outbox.plan(session, [message], now=services.now())
-    await services.deliver_now(message.key)
+    await services.deliver_now(message.key, chat_id)

@@ -16,7 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.db import insert_for
 from storage.models import Outbox
 
-LEASE = timedelta(seconds=60)  # a claimed message is someone's for this long
+# A claimed message is its sender's for this long: longer than a message waits in the limiter
+# (a group's twentieth message in a minute waits up to a minute). The one active instance frees
+# every lease when it starts, so a crash does not hold messages back for this long.
+LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
 
 
 async def claim(
-    session: AsyncSession, *, now: datetime, limit: int, key: str | None = None
+    session: AsyncSession, *, now: datetime, limit: int, chat_id: int | None = None
 ) -> list[Outbox]:
     """Due messages, leased to the caller so no other sender (process) sends them too.
 
@@ -60,7 +63,7 @@ async def claim(
     one of its chat is due, being sent, or waiting to be tried again (so "resolved" never
     overtakes "acknowledged"). Only a message held back and never tried (a reminder kept for
     the morning) lets later ones by: an alert does not wait for the quiet hours to end.
-    `key`: just that message, if it may go now."""
+    `chat_id`: only that chat's (its next message, then)."""
     ahead = aliased(Outbox)
     earlier_pending = (
         select(ahead.id)
@@ -81,7 +84,7 @@ async def claim(
             col(Outbox.next_attempt_at) <= now,
             (col(Outbox.claimed_until).is_(None)) | (col(Outbox.claimed_until) < now),
             ~earlier_pending,
-            *([col(Outbox.key) == key] if key is not None else []),
+            *([col(Outbox.chat_id) == chat_id] if chat_id is not None else []),
         )
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)

@@ -20,6 +20,14 @@ from settings import Settings
 from storage import migrate
 from storage.db import make_engine
 
+
+@pytest.fixture(autouse=True)
+def fast_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Telegram's limits at a hundredth of their length: the same rules, without tests waiting
+    a second at each step (tests/test_limiter.py checks them at their own pace)."""
+    monkeypatch.setattr(Sandbox, "limits_unit", 0.01)
+
+
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
 

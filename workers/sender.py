@@ -1,8 +1,10 @@
-"""The one sender of the outbox: claims due messages, keeps to Telegram's limits (about 30
-messages a second overall, one a second per chat), obeys RetryAfter, retries network errors
-with backoff, marks people who blocked the bot unreachable, and marks each message sent once
+"""The one sender of the outbox: claims due messages (each chat's in the order planned),
+sends them through the bot's one rate limiter (toolkit.limiter: Telegram's limits, shared
+with every reply), reschedules a flood wait, retries network errors with backoff, marks people
+who blocked the bot unreachable, and marks each message sent right after Telegram took it
 (send, then mark: a crash between the two can repeat one message, as Telegram allows no
-other way)."""
+other way). A time out may have been delivered: alerts and replies are sent again, reminders
+and nudges are not."""
 
 from __future__ import annotations
 
@@ -10,24 +12,22 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-import warnings
-from collections import deque
 from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
-from telegram.warnings import PTBDeprecationWarning
 
 from service.services import Services
 from storage import cases, outbox
 from storage.models import Outbox
+from toolkit.limiter import Kind, flood_wait
 
 log = logging.getLogger("carebot.sender")
 MAX_ATTEMPTS = 12  # about an hour of backoff
 BATCH = 30
+IN_FLIGHT = 200  # deliveries waiting in the limiter at once, at most
 
 
 def _markup(buttons: str) -> InlineKeyboardMarkup | None:
@@ -39,40 +39,17 @@ def _markup(buttons: str) -> InlineKeyboardMarkup | None:
     )
 
 
-class SlidingWindow:
-    """At most `limit` acquisitions in any `period` seconds. A leaky bucket (aiolimiter) lets a
-    full burst and then its steady rate into the same second, which Telegram answers with a
-    flood wait; this lets a burst go when the last second was quiet and paces the rest."""
-
-    def __init__(self, limit: int, period: float) -> None:
-        self.limit, self.period = limit, period
-        self._times: deque[float] = deque()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        async with self._lock:  # first come, first served
-            while True:
-                now = time.monotonic()
-                while self._times and now - self._times[0] >= self.period:
-                    self._times.popleft()
-                if len(self._times) < self.limit:
-                    self._times.append(now)
-                    return
-                await asyncio.sleep(self.period - (now - self._times[0]))
-
-
 class Sender:
-    def __init__(
-        self, application: Application, *, per_second: int = 29, chat_interval: float = 1.0
-    ) -> None:
+    """Deliveries run side by side, each as long as the limiter makes it wait: a group held to
+    20 a minute does not hold back the private chats. A chat's next message is claimed only
+    once its previous one is done (storage.outbox.claim keeps the order)."""
+
+    def __init__(self, application: Application) -> None:
         self.application = application
         self.services: Services = application.bot_data["services"]
-        self.window = SlidingWindow(int(per_second), 1.0)
-        self.chat_interval = chat_interval
-        self._chat_free: dict[int, float] = {}  # monotonic time each chat may get a message
-        self._paused_until = 0.0  # a flood wait from Telegram holds every message
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._flying: set[asyncio.Task[None]] = set()
         self.services.outbox_planned = self.wake  # use cases wake the sender after planning
         self.services.deliver_now = self.send_now
 
@@ -83,67 +60,84 @@ class Sender:
         self._task = asyncio.get_running_loop().create_task(self._run())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        tasks = [t for t in (self._task, *self._flying) if t is not None]
+        for task in tasks:  # what was in flight keeps its lease, freed on the next start
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
             try:
-                sent = await self.tick()
+                claimed = await self.tick()
             except Exception as exc:  # the loop must outlive any one failure
                 log.error("sending failed: %s", type(exc).__name__)
-                sent = 0
-            if sent == 0:
+                claimed = 0
+            if claimed == 0:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=1.0)
 
     async def tick(self) -> int:
-        """Sends one batch of due messages; how many were claimed."""
+        """Starts the deliveries of the messages now due; how many were claimed."""
+        room = IN_FLIGHT - len(self._flying)
+        if room <= 0:
+            return 0
         async with self.services.sessions.begin() as session:
-            rows = await outbox.claim(session, now=self.services.now(), limit=BATCH)
-        await asyncio.gather(*(self._deliver(row) for row in rows))
+            rows = await outbox.claim(session, now=self.services.now(), limit=min(BATCH, room))
+        for row in rows:
+            task = asyncio.get_running_loop().create_task(self._deliver(row))
+            self._flying.add(task)
+            task.add_done_callback(self._landed)
         return len(rows)
 
-    async def send_now(self, key: str) -> None:
-        """Sends one message at once (a reply to a save), keeping the chat's order and the
-        limits; a failure leaves it to the retries, as any other."""
-        async with self.services.sessions.begin() as session:
-            rows = await outbox.claim(session, now=self.services.now(), limit=1, key=key)
-        for row in rows:
-            await self._deliver(row)
+    def _landed(self, task: asyncio.Task[None]) -> None:
+        self._flying.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a delivery failed: %s", type(task.exception()).__name__)
+        self._wake.set()  # the chat's next message may go now
+
+    async def send_now(self, key: str, chat_id: int) -> None:
+        """Sends a message at once (a reply to a save), after what is due before it in its
+        chat (order kept) and within the limits; a failure leaves the rest to the retries."""
+        for _ahead in range(20):  # bounded: a chat rarely has more than one or two waiting
+            async with self.services.sessions.begin() as session:
+                rows = await outbox.claim(
+                    session, now=self.services.now(), limit=1, chat_id=chat_id
+                )
+            if not rows:
+                return
+            await self._deliver(rows[0])
+            if rows[0].key == key:
+                return
 
     async def drain(self) -> None:
-        """Sends until nothing is due (tests and the simulator call this)."""
-        while await self.tick():
-            pass
-
-    async def _wait_turn(self, chat_id: int) -> None:
-        now = time.monotonic()
-        start = max(now, self._chat_free.get(chat_id, 0.0), self._paused_until)
-        self._chat_free[chat_id] = start + self.chat_interval
-        if start > now:
-            await asyncio.sleep(start - now)
-        pause = self._paused_until - time.monotonic()  # a flood wait began meanwhile
-        if pause > 0:
-            await asyncio.sleep(pause)
+        """Sends until nothing is due and nothing in flight (tests and benchmarks)."""
+        while await self.tick() or self._flying:
+            if self._flying:
+                await asyncio.wait(self._flying, return_when=asyncio.FIRST_COMPLETED)
 
     async def _deliver(self, row: Outbox) -> None:
         assert row.id is not None
-        await self._wait_turn(row.chat_id)
-        await self.window.acquire()
+        # Telegram's limits are the limiter's (toolkit.limiter), shared with every reply;
+        # alerts and replies to a save go before reminders and nudges.
+        kind = Kind.URGENT if row.case_id is not None else Kind.BULK
+        if row.key.startswith("reply:"):
+            kind = Kind.REPLY
         try:
             sent = await self.application.bot.send_message(
-                row.chat_id, row.text, reply_markup=_markup(row.buttons)
+                row.chat_id, row.text, reply_markup=_markup(row.buttons), rate_limit_args=kind
             )
-        except RetryAfter as exc:
-            with warnings.catch_warnings():  # PTB 22 warns that this becomes a timedelta
-                warnings.simplefilter("ignore", PTBDeprecationWarning)
-                wait = exc.retry_after
-            seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
-            self._paused_until = time.monotonic() + seconds
-            await self._later(row, seconds, "retry_after", attempt=False)
+        except RetryAfter as exc:  # the limiter paused everyone; this one waits in the table
+            await self._later(row, flood_wait(exc), "retry_after", attempt=False)
+        except TimedOut:
+            # Maybe delivered: an alert or a reply is sent again (a repeat is better than a
+            # loss); a reminder or a nudge is not (a repeat is worse than one missing).
+            if kind == Kind.BULK:
+                await self._failed(row, "timed_out: maybe delivered")
+            elif row.attempts + 1 >= MAX_ATTEMPTS:
+                await self._failed(row, "network")
+            else:
+                await self._later(row, min(2.0**row.attempts, 300.0), "TimedOut", attempt=True)
         except Forbidden:
             await self._unreachable(row)
         except BadRequest as exc:
