@@ -4,7 +4,7 @@ server-side, whatever a button's callback data claims."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -16,7 +16,8 @@ from locales import locale_for
 from toolkit.context import BotContext
 from toolkit.persistence import DbPersistence
 
-Callback = Callable[[Update, BotContext], Awaitable[Any]]
+# What PTB's handlers take: a coroutine function (an Awaitable alone is not accepted).
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, Any]]
 
 
 async def identify(update: Update, context: BotContext) -> None:
@@ -33,7 +34,8 @@ async def identify(update: Update, context: BotContext) -> None:
         await context.application.process_error(update, exc)
         raise ApplicationHandlerStop from exc
     # The person's choice (stored, or made during onboarding), then Telegram's language.
-    chosen = (context.viewer and context.viewer.locale) or (context.user_data or {}).get("locale")
+    data: dict[str, Any] = context.user_data or {}
+    chosen = (context.viewer and context.viewer.locale) or data.get("locale")
     locale = chosen or locale_for(user.language_code, services.settings.default_locale)
     context.t = services.translator(locale)
     chat = update.effective_chat
