@@ -29,11 +29,14 @@ PAGE_SIZE = 12
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    return context.user_data.setdefault("invite", {})  # type: ignore[union-attr]
+    assert context.user_data is not None  # the guard lets through only updates of a person
+    draft: dict[str, Any] = context.user_data.setdefault("invite", {})
+    return draft
 
 
 def _forget(context: BotContext) -> None:
-    context.user_data.pop("invite", None)  # type: ignore[union-attr]
+    assert context.user_data is not None
+    context.user_data.pop("invite", None)
 
 
 def invite_link(bot_username: str, code: str) -> str:
@@ -171,7 +174,7 @@ async def reask(update: Update, context: BotContext, note: str) -> int:
     return await _ask_role(update, context, note)
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [ConversationHandler(
         entry_points=[INVITE.handler(begin)],
         states={
