@@ -27,7 +27,7 @@ TARGET = 28.0
 async def main(messages: int, chats: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
         )
         engine = make_engine(settings.database_url)
