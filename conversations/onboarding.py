@@ -114,7 +114,7 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     assert query is not None and query.data is not None
     draft = _draft(context)
     try:
-        gender = Gender(GENDER_CHOICE.value(query.data))
+        gender = Gender(GENDER_CHOICE.value(query.data) or "")  # not a gender: ValueError
     except ValueError:
         return await stale_button(update, context)
     if "name" not in draft or "locale" not in draft:
