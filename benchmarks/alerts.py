@@ -48,6 +48,7 @@ async def seed(settings: Settings) -> None:
                       category="left_behind", area_id=village.id)  # fmt: skip
         session.add_all([reporter, child])
         await session.flush()
+        assert child.id is not None and reporter.id is not None
         session.add(
             Pairing(child_id=child.id, volunteer_id=reporter.id, started_on=date(2026, 3, 1))
         )
@@ -71,7 +72,7 @@ async def main(reports: int) -> None:
     latencies: list[float] = []
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
         )
         await seed(settings)

@@ -68,6 +68,7 @@ async def seed(settings: Settings, people: int) -> None:
                           category="left_behind", area_id=village.id)  # fmt: skip
             session.add_all([person, child])
             await session.flush()
+            assert child.id is not None and person.id is not None
             session.add(Pairing(child_id=child.id, volunteer_id=person.id,
                                 started_on=date(2026, 3, 1)))  # fmt: skip
     await engine.dispose()
@@ -81,7 +82,7 @@ async def seeded(people: int) -> AsyncIterator[Sandbox]:
     """The bot on a fresh file SQLite database with `people` volunteers, each paired."""
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
         )
         await seed(settings, people)

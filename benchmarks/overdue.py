@@ -30,6 +30,7 @@ from storage.due import due_values
 TOWNS, VILLAGES = 20, 25  # 500 villages in one county
 TARGET = 0.2
 COLOURS = ("red", "yellow", "blue", "green")
+Row = tuple[object, ...]  # one row of an INSERT
 
 
 def build(path: Path, children: int, visits: int) -> None:
@@ -61,7 +62,9 @@ def build(path: Path, children: int, visits: int) -> None:
     visited = children - children // 10  # one child in ten was never visited
     per_child = -(-visits // visited)
     start = date(2026, 3, 1)
-    child_rows, pairing_rows, visit_rows = [], [], []
+    child_rows: list[Row] = []
+    pairing_rows: list[Row] = []
+    visit_rows: list[Row] = []
     for n in range(children):
         cid, colour = n + 1, COLOURS[n % 4]
         days = sorted(rng.sample(range(0, 260), per_child))  # March to November
@@ -81,7 +84,9 @@ def build(path: Path, children: int, visits: int) -> None:
     db.close()
 
 
-def _flush(db: sqlite3.Connection, children: list, pairings: list, visits: list) -> None:  # type: ignore[type-arg]
+def _flush(
+    db: sqlite3.Connection, children: list[Row], pairings: list[Row], visits: list[Row]
+) -> None:
     db.executemany(
         "INSERT INTO child (id, name, gender, birth_date, category, colour, area_id, created_at,"
         " updated_at, last_visit_on, due_on, lunar_leap, active, visits_in_year)"
@@ -109,7 +114,7 @@ async def main(children: int, visits: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "county.db"
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=f"sqlite+aiosqlite:///{path}",
         )
         engine = make_engine(settings.database_url)

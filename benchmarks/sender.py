@@ -33,7 +33,7 @@ async def run(batch: list[Message]) -> tuple[float, dict[int, list[float]], int]
     clock) and the flood errors."""
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             database_url=f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}",
         )
         engine = make_engine(settings.database_url)

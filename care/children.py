@@ -17,7 +17,7 @@ from types import MappingProxyType
 
 from lunar_python import Lunar, LunarMonth, LunarYear
 
-from care.roles import Gender
+from care.roles import Gender as Gender  # re-exported: a child's gender is the same
 
 
 class InvalidValue(ValueError):
@@ -249,7 +249,8 @@ def parse_lunar_birthday(text: str) -> LunarBirthday:
 # runs over many children cheap.
 @lru_cache(maxsize=512)
 def _leap_month(year: int) -> int:
-    return LunarYear.fromYear(year).getLeapMonth()
+    leap: int = LunarYear.fromYear(year).getLeapMonth()  # lunar_python has no types
+    return leap
 
 
 @lru_cache(maxsize=4096)

@@ -23,7 +23,7 @@ from typing import TypeVar
 from xml.etree import ElementTree
 
 import openpyxl
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.utils.datetime import from_excel
 
 from care.children import (
@@ -233,7 +233,8 @@ def _date(value: object) -> date | None:
     if isinstance(value, date):
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and 1e4 <= value < 1e5:
-        return from_excel(value).date()
+        moment: datetime = from_excel(value)  # a datetime for a serial number (untyped stub)
+        return moment.date()
     text = unicodedata.normalize("NFKC", _text(value))
     match = _DATE.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
     if match is None:
@@ -586,9 +587,10 @@ def write_ledger_xlsx(rows: Iterable[LedgerRow], extra: Sequence[Sheet] = ()) ->
     sheet = workbook.create_sheet(SHEET_TITLE)
     sheet.append(list(LEDGER_COLUMNS))
     for serial, row in enumerate(rows, start=1):
-        cells: list[object] = row_to_cells(row, serial)
+        texts = row_to_cells(row, serial)
+        cells: list[str | Cell] = list(texts)
         for index in _TEXT_COLUMNS:
-            cells[index] = cell = WriteOnlyCell(sheet, value=cells[index])
+            cells[index] = cell = WriteOnlyCell(sheet, value=texts[index])
             cell.number_format = "@"
         sheet.append(cells)
     for title, header, values in extra:

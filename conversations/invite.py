@@ -29,11 +29,14 @@ PAGE_SIZE = 12
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    return context.user_data.setdefault("invite", {})  # type: ignore[union-attr]
+    assert context.user_data is not None  # the guard lets through only updates of a person
+    draft: dict[str, Any] = context.user_data.setdefault("invite", {})
+    return draft
 
 
 def _forget(context: BotContext) -> None:
-    context.user_data.pop("invite", None)  # type: ignore[union-attr]
+    assert context.user_data is not None
+    context.user_data.pop("invite", None)
 
 
 def invite_link(bot_username: str, code: str) -> str:
@@ -92,14 +95,17 @@ async def _show_area(
             context.services, context.viewer, context.viewer.area_id, offset=0, limit=PAGE_SIZE
         )
         page = 0
-    assert found is not None and found.area.id is not None
+    assert found is not None
     area, children, total = found.area, found.below, found.total
+    assert area.id is not None
     draft.update(area_id=area.id, page=page)
     buttons: list[tuple[str, str]] = []
     pickable = role_fits_level(role, Level(area.level))
     if pickable:
         buttons.append((t("invite.pick_here", area=area.name), PICK(area.id)))
-    buttons += [(f"📂 {child.name}", NAV(child.id, 0)) for child in children]
+    for child in children:
+        assert child.id is not None  # read back from the database
+        buttons.append((f"📂 {child.name}", NAV(child.id, 0)))
     rows = [[b] for b in buttons]
     pages = max(1, -(-total // PAGE_SIZE))
     nav = pager(NAV(area.id), page, pages, t("common.previous"), t("common.next"))
@@ -124,7 +130,7 @@ async def navigate(update: Update, context: BotContext) -> int:
     assert query is not None and query.data is not None
     ids = NAV.ids(query.data, 2)
     area = await _visible_area(context, ids[0]) if ids else None
-    if area is None or area.id is None:
+    if ids is None or area is None or area.id is None:
         await query.answer(context.t("guard.forbidden_area"), show_alert=True)
         return AREA
     await query.answer()
@@ -171,7 +177,7 @@ async def reask(update: Update, context: BotContext, note: str) -> int:
     return await _ask_role(update, context, note)
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [ConversationHandler(
         entry_points=[INVITE.handler(begin)],
         states={

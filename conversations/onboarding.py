@@ -35,7 +35,9 @@ LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    return context.user_data.setdefault("onboarding", {})  # type: ignore[union-attr]
+    assert context.user_data is not None  # the guard lets through only updates of a person
+    draft: dict[str, Any] = context.user_data.setdefault("onboarding", {})
+    return draft
 
 
 async def start(update: Update, context: BotContext) -> int:
@@ -56,8 +58,8 @@ async def start(update: Update, context: BotContext) -> int:
     if state != InviteState.VALID:
         await message.reply_text(context.t(labels.INVITE_REFUSAL[state]))
         return ConversationHandler.END
-    assert invite is not None
-    context.user_data["onboarding"] = {"code_hash": invite.code_hash, "step": LANGUAGE}  # type: ignore[index]
+    assert invite is not None and context.user_data is not None
+    context.user_data["onboarding"] = {"code_hash": invite.code_hash, "step": LANGUAGE}
     await message.reply_text(
         context.t("start.invite_ok", role=context.t(labels.ROLE[Role(invite.role)]))
     )
@@ -90,7 +92,8 @@ async def chose_language(update: Update, context: BotContext) -> int:
         return await stale_button(update, context)
     await query.answer()
     _draft(context)["locale"] = locale
-    context.user_data["locale"] = locale  # type: ignore[index]
+    assert context.user_data is not None
+    context.user_data["locale"] = locale
     context.t = context.services.translator(locale)
     await query.edit_message_text(context.t("onboarding.language_set"))
     return await _ask(update, context, NAME)
@@ -111,7 +114,7 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     assert query is not None and query.data is not None
     draft = _draft(context)
     try:
-        gender = Gender(GENDER_CHOICE.value(query.data))
+        gender = Gender(GENDER_CHOICE.value(query.data) or "")  # not a gender: ValueError
     except ValueError:
         return await stale_button(update, context)
     if "name" not in draft or "locale" not in draft:
@@ -131,7 +134,8 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     role = Role(person.role)
     await query.edit_message_text(context.t(labels.GENDER[gender]))
     await set_menu(context.bot, chat_id=user.id, role=role, t=context.t)
-    await query.message.chat.send_message(  # type: ignore[union-attr]
+    assert query.message is not None
+    await query.message.chat.send_message(
         context.t("onboarding.done", name=person.name) + "\n\n" + help_text(role, context.t)
     )
     return ConversationHandler.END
@@ -148,10 +152,11 @@ async def stale_button(update: Update, context: BotContext) -> int:
 
 
 def _forget(context: BotContext) -> None:
-    context.user_data.pop("onboarding", None)  # type: ignore[union-attr]
+    assert context.user_data is not None
+    context.user_data.pop("onboarding", None)
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [ConversationHandler(
         entry_points=[START.handler(start)],
         states={

@@ -71,5 +71,5 @@ async def begin(update: Update, context: BotContext) -> int:
     return await RESOLVE.start(update, context, {"case": case_id})
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [RESOLVE.handlers([CallbackQueryHandler(begin, pattern=CASE_RESOLVE.pattern)])]

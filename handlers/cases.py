@@ -47,6 +47,7 @@ async def list_cases(update: Update, context: BotContext) -> None:
     now = services.now()
     lines, rows = [t("cases.title", area=viewer.area_path)], []
     for case, path in found:
+        assert case.id is not None  # read back from the database
         status = t(labels.STATUS[Status(case.status)])
         line = t("cases.line", mark="🚨" if case.urgent else "📋", number=number_of(services, case),
                  situation=t(labels.SITUATION[Situation(case.situation)]),
@@ -93,7 +94,7 @@ async def open_case(update: Update, context: BotContext) -> None:
         buttons.append((t("alert.ack"), CASE_ACK(case.id)))
     if case.status != Status.RESOLVED:
         buttons.append((t("case.resolve"), CASE_RESOLVE(case.id)))
-    await update.callback_query.answer()  # type: ignore[union-attr]
+    await query.answer()
     await update.effective_chat.send_message(
         "\n".join(lines), reply_markup=keyboard([buttons]) if buttons else None
     )

@@ -37,6 +37,7 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
             payload = part.get_payload(decode=True) or b""
+            assert isinstance(payload, bytes)  # decode=True: a form field's bytes (or None)
             file_name = part.get_filename()
             if file_name is not None:
                 params[str(name)] = {"file_name": file_name, "content": payload}

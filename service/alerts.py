@@ -87,8 +87,10 @@ async def plan_round(
 
 def _unique(messages: list[Message]) -> list[Message]:
     """One alert per chat and round, whichever audiences the person is in."""
-    seen: set[str] = set()
-    return [m for m in messages if not (m.key in seen or seen.add(m.key))]  # type: ignore[func-returns-value]
+    first: dict[str, Message] = {}
+    for message in messages:
+        first.setdefault(message.key, message)
+    return list(first.values())
 
 
 async def escalate_due(services: Services) -> int:

@@ -48,6 +48,7 @@ async def issue(
     server's command line (no issuer) names it by path and creates what is missing. Raises
     Refused, or AreaPathError for a malformed path."""
     async with services.sessions.begin() as session:
+        area: Area | None
         if issuer is None:
             area = await areas.ensure_path(session, area_path or "")
         else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,7 +14,10 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Mapped
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
+from sqlmodel.sql.expression import Select
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -52,13 +55,26 @@ def make_engine(url: str) -> AsyncEngine:
 
 def insert_for(executor: AsyncSession | AsyncConnection, table: Any) -> Any:
     """An INSERT with ON CONFLICT, in the dialect of the session's (or connection's) database."""
-    found = executor.dialect if isinstance(executor, AsyncConnection) else executor.bind.dialect  # type: ignore[union-attr]
-    return insert_in(found.name, table)
+    if isinstance(executor, AsyncConnection):
+        return insert_in(executor.dialect.name, table)
+    return insert_in(executor.get_bind().dialect.name, table)
 
 
 def insert_in(dialect: str, table: Any) -> Any:
     """An INSERT with ON CONFLICT in this dialect (for statements built once, ahead)."""
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+def select_wide(*columns: Any) -> Select[*tuple[Any, ...]]:
+    """`sqlmodel.select` of five or more columns, the same statement: sqlmodel types its
+    `select` for at most four (fastapi/sqlmodel#271), so these rows come back as `Any`."""
+    return Select(*columns)
+
+
+def key(column: int | None) -> Mapped[int]:
+    """A table's `id` in a query, typed as the `int` it is in every row read back (the model
+    says `int | None` for a row not inserted yet). `col()` with the None taken off."""
+    return cast("Mapped[int]", col(column))
 
 
 def make_sessions(engine: AsyncEngine) -> Sessions:

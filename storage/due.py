@@ -17,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Colour
 from care.visits import next_due
 from storage.areas import in_area
+from storage.db import key, select_wide
 from storage.models import Area, Child, Pairing, Person, Visit, VisitPlan
 
 CHUNK = 500
@@ -49,7 +50,7 @@ async def refresh(session: AsyncSession, child_ids: Sequence[int]) -> None:
             .scalar_subquery()
         )
         rows = await session.exec(
-            select(Child.id, Child.colour, last, since).where(col(Child.id).in_(chunk))
+            select(key(Child.id), Child.colour, last, since).where(col(Child.id).in_(chunk))
         )
         values = [
             due_values(cid, colour, last_visit, paired) for cid, colour, last_visit, paired in rows
@@ -138,7 +139,7 @@ async def overdue_page(
     total = (await session.exec(select(func.count()).select_from(Child).where(*where))).one()
     rows = list(
         await session.exec(
-            select(Child.id, Child.name, Child.colour, Child.due_on, Area.path)
+            select_wide(Child.id, Child.name, Child.colour, Child.due_on, Area.path)
             .join(Area, col(Area.id) == Child.area_id)
             .where(*where)
             # the index's own order: by village, most overdue first, without a sort
@@ -150,12 +151,12 @@ async def overdue_page(
     names: dict[int, list[tuple[int, str]]] = {}
     if rows:
         for child_id, person_id, name in await session.exec(
-            select(Pairing.child_id, Person.id, Person.name)
+            select(Pairing.child_id, key(Person.id), Person.name)
             .join(Person, col(Person.id) == Pairing.volunteer_id)
             .where(col(Pairing.child_id).in_([r[0] for r in rows]), col(Pairing.ended_on).is_(None))
         ):
             names.setdefault(child_id, []).append((person_id, name))
-    plans: dict[int, date] = {}
+    plans: dict[int, date | None] = {}  # typed as the column; a minimum of days >= today
     if rows:
         for child_id, planned in await session.exec(
             select(VisitPlan.child_id, func.min(VisitPlan.planned_on))

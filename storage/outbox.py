@@ -50,7 +50,7 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(Outbox.id)
     )
-    result = await session.exec(statement, params=rows)  # type: ignore[call-overload]
+    result = await session.exec(statement, params=rows)
     return len(result.all())
 
 
@@ -89,7 +89,7 @@ async def claim(
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
     )
-    if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+    if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(await session.exec(due))
     if not ids:

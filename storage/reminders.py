@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import col, select
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.children import LunarBirthday
 from care.roles import Role
 from storage import audit
-from storage.db import insert_for
+from storage.db import insert_for, select_wide
 from storage.models import Area, Child, Pairing, Person, VisitPlan
 from storage.types import utcnow
 
@@ -43,7 +43,7 @@ class Addressee:
 
 async def pairings(session: AsyncSession) -> list[Paired]:
     rows = await session.exec(
-        select(
+        select_wide(
             Child.id, Child.name, Child.due_on, Child.birth_date, Child.lunar_month,
             Child.lunar_day, Child.lunar_leap, Area.path, Pairing.volunteer_id,
             VisitPlan.planned_on, VisitPlan.snoozed_until,
@@ -68,7 +68,7 @@ async def pairings(session: AsyncSession) -> list[Paired]:
 async def people(session: AsyncSession, *, roles: tuple[Role, ...]) -> list[Addressee]:
     """Active, reachable people of these roles."""
     rows = await session.exec(
-        select(Person.id, Person.tg_user_id, Person.locale, Area.path, Person.role)
+        select_wide(Person.id, Person.tg_user_id, Person.locale, Area.path, Person.role)
         .join(Area, col(Area.id) == Person.area_id)
         .where(
             col(Person.active).is_(True),
@@ -100,6 +100,6 @@ async def set_plan(
         index_elements=["child_id", "person_id"],
         set_={k: v for k, v in row.items() if k not in ("child_id", "person_id")},
     )
-    await session.exec(statement)  # type: ignore[call-overload]
+    await session.exec(statement)
     action = "visit_plan" if planned_on else "visit_snooze"
     audit.record(session, actor_id=person_id, action=action, subject=f"child:{child_id}")

@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Result, text
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.roles import Role
 from sandbox.harness import Sandbox
@@ -19,6 +21,7 @@ from service import invites
 from settings import Settings
 from storage import migrate
 from storage.db import make_engine
+from toolkit.context import BotContext
 
 
 @pytest.fixture(autouse=True)
@@ -51,7 +54,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=database_url,
         bot_token=None,
         default_locale="zh_CN",
@@ -67,12 +70,12 @@ async def migrated(settings: Settings) -> Settings:
     return settings
 
 
-def watch_errors(sandbox: Sandbox) -> list[BaseException]:
+def watch_errors(sandbox: Sandbox) -> list[BaseException | None]:
     """The errors the bot's handlers raise (PTB only logs them), for the test to assert on."""
-    errors: list[BaseException] = []
+    errors: list[BaseException | None] = []
 
-    async def record(_update: object, context: object) -> None:
-        errors.append(context.error)  # type: ignore[attr-defined]
+    async def record(_update: object, context: BotContext) -> None:
+        errors.append(context.error)
 
     sandbox.application.add_error_handler(record)
     return errors
@@ -88,6 +91,12 @@ async def box(migrated: Settings) -> AsyncIterator[Sandbox]:
     assert not sandbox.telegram.unknown, (
         f"Bot API methods missing from the fake: {sandbox.telegram.unknown}"
     )
+
+
+async def sql(session: AsyncSession, statement: str, **params: object) -> Result[Any]:
+    """Raw SQL in the session's transaction (sqlmodel's `exec` takes its own statements)."""
+    connection = await session.connection()
+    return await connection.execute(text(statement), params)
 
 
 async def make_invite(box: Sandbox, role: Role, path: str) -> str:
@@ -156,6 +165,7 @@ async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
 
     async with box.services.sessions.begin() as session:
         person = (await session.exec(select(Person).where(Person.tg_user_id == volunteer_tg))).one()
+        assert person.id is not None
         session.add(Pairing(child_id=child, volunteer_id=person.id, started_on=date(2026, 3, 1)))
         await session.flush()
         await due.refresh(session, [child])

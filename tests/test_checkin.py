@@ -207,7 +207,7 @@ async def test_a_child_unpaired_before_confirm_is_not_saved(box: Sandbox) -> Non
     for label in HAPPY[:-1]:
         await volunteer.press(label)
     async with box.services.sessions.begin() as session:  # a supervisor unpairs meanwhile
-        await session.exec(update(Pairing).values(ended_on=NOW.date()))  # type: ignore[call-overload]
+        await session.exec(update(Pairing).values(ended_on=NOW.date()))
     await volunteer.press("✅ 确认保存")
     assert volunteer.last.text.startswith("抱歉，这名儿童已不在您的走访名单中")
     assert volunteer.last.buttons == [] and await stored_visits(box) == []

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from care.access import ChildScope
 from care.roles import Role
@@ -35,7 +35,8 @@ async def kept(box: Sandbox, child: int) -> tuple[date | None, date | None, int 
     async with box.services.sessions() as session:
         row = (
             await session.exec(
-                select(Child.last_visit_on, Child.due_on, Child.visits_year, Child.visits_in_year)
+                select(col(Child.last_visit_on), col(Child.due_on), col(Child.visits_year),
+                       col(Child.visits_in_year))
                 .where(Child.id == child)
             )
         ).one()  # fmt: skip
@@ -55,7 +56,7 @@ async def test_each_visit_keeps_due_date_and_yearly_count(box: Sandbox) -> None:
     child = await child_id(box, "熊子")
     await pair_directly(box, child, 1200)  # paired on 2026-03-01
     async with box.services.sessions.begin() as session:
-        await session.exec(update(Child).where(Child.id == child).values(colour="yellow"))  # type: ignore[call-overload]
+        await session.exec(update(Child).where(col(Child.id) == child).values(colour="yellow"))
         await due.refresh(session, [child])
     # yellow: every 15 days; the last year's visits count for that year only
     steps = [
@@ -80,7 +81,7 @@ async def test_the_colour_held_at_saving_decides_and_unpaired_children_have_no_d
     paired, unpaired = await child_id(box, "熊子"), await child_id(box, "薛子")
     await pair_directly(box, paired, 1200)
     async with box.services.sessions.begin() as session:
-        await session.exec(update(Child).where(Child.id == paired).values(colour="red"))  # type: ignore[call-overload]
+        await session.exec(update(Child).where(col(Child.id) == paired).values(colour="red"))
         await due.refresh(session, [paired, unpaired])
     await save_visit(box, paired, date(2026, 11, 1), "red")
     assert (await kept(box, paired))[:2] == (date(2026, 11, 1), date(2026, 11, 8))  # red: 7 days

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import text
 from sqlmodel import select
 from telegram.ext import CommandHandler, ConversationHandler
 
 from care.roles import Role
 from sandbox.harness import Sandbox
+from settings import Settings
 from storage.models import Person
-from tests.conftest import register
+from tests.conftest import register, sql
 
 # The least role each command needs (None: anyone, even unknown). A new command must be added
 # here, or test_every_command_is_in_the_table fails.
@@ -116,18 +116,16 @@ async def test_forged_buttons_are_refused(box: Sandbox) -> None:
     await town_a.press_data("inv:role:admin", town_a.last)
     await town_a.press("结对志愿者")
     async with box.services.sessions() as session:
-        other_town = (
-            await session.exec(text("SELECT id FROM area WHERE path = '示范县/河口镇'"))
-        ).one()[0]
-        county = (await session.exec(text("SELECT id FROM area WHERE path = '示范县'"))).one()[0]
+        area_id = "SELECT id FROM area WHERE path = :path"
+        other_town = (await sql(session, area_id, path="示范县/河口镇")).one()[0]
+        county = (await sql(session, area_id, path="示范县")).one()[0]
     for data in (f"inv:nav:{other_town}:0", f"inv:pick:{other_town}", f"inv:pick:{county}"):
         await town_a.press_data(data, town_a.last)
     assert "示范县/城关镇" in town_a.last.text  # still inside their own town
     async with box.services.sessions() as session:
         invites = (
-            await session.exec(
-                text("SELECT role, area_id FROM invite WHERE created_by = :by"),
-                params={"by": ids["甲督导"]},
+            await sql(
+                session, "SELECT role, area_id FROM invite WHERE created_by = :by", by=ids["甲督导"]
             )
         ).all()
     assert invites == []  # nothing was created from forged buttons
@@ -145,15 +143,15 @@ async def test_stale_button_outside_any_flow(box: Sandbox) -> None:
 
 
 async def test_unexpected_error_gets_an_apology_and_no_personal_data_in_logs(
-    migrated: object, caplog: pytest.LogCaptureFixture
+    migrated: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    box = Sandbox(migrated)  # type: ignore[arg-type]
+    box = Sandbox(migrated)
     async with box:
         person = await register(
             box, Role.VOLUNTEER, "示范县/城关镇/东村", user_id=740, name="王秘密"
         )
         async with box.services.sessions.begin() as session:
-            await session.exec(text("ALTER TABLE person RENAME TO person_gone"))
+            await sql(session, "ALTER TABLE person RENAME TO person_gone")
         english = box.person(741, "Secret Name", "en")
         with caplog.at_level(logging.INFO):
             await english.send("/help my secret words")
@@ -165,4 +163,4 @@ async def test_unexpected_error_gets_an_apology_and_no_personal_data_in_logs(
             assert private not in logged
         assert "update" in logged and "failed" in logged
         async with box.services.sessions.begin() as session:
-            await session.exec(text("ALTER TABLE person_gone RENAME TO person"))
+            await sql(session, "ALTER TABLE person_gone RENAME TO person")

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
-from sqlalchemy import text
 from sqlmodel import col, select
 
 from bot import import_ledger
@@ -19,9 +18,9 @@ from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage import migrate
-from storage.db import make_engine, make_sessions
+from storage.db import Sessions, make_engine, make_sessions
 from storage.models import AuditLog, Child, ColourChange
-from tests.conftest import register
+from tests.conftest import register, sql
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_XLSX = (FIXTURES / "ledger-sample.xlsx").read_bytes()
@@ -37,9 +36,9 @@ ORDER BY c.id_number
 """
 
 
-async def dump(sessions: object) -> list[tuple[object, ...]]:
-    async with sessions() as session:  # type: ignore[operator]
-        return [tuple(str(v) for v in row) for row in (await session.exec(text(DUMP))).all()]
+async def dump(sessions: Sessions) -> list[tuple[object, ...]]:
+    async with sessions() as session:
+        return [tuple(str(v) for v in row) for row in (await sql(session, DUMP)).all()]
 
 
 async def admin(box: Sandbox) -> SimPerson:
@@ -75,7 +74,7 @@ async def test_chat_and_command_line_give_the_same_records(box: Sandbox, tmp_pat
     from_chat = await dump(box.services.sessions)
 
     other = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
     )
     engine = make_engine(other.database_url)
@@ -196,7 +195,7 @@ async def test_bad_rows_are_reported_row_by_row_and_never_written(box: Sandbox) 
     assert "没有可写入的内容" in report and not person.last.buttons
     async with box.services.sessions() as session:
         assert (await session.exec(select(Child))).all() == []
-        assert (await session.exec(text("SELECT count(*) FROM area"))).one()[0] == 1
+        assert (await sql(session, "SELECT count(*) FROM area")).one()[0] == 1
 
 
 async def test_rows_outside_the_importers_area_are_rejected(box: Sandbox) -> None:
@@ -208,12 +207,13 @@ async def test_rows_outside_the_importers_area_are_rejected(box: Sandbox) -> Non
     assert "该村不在您的管辖范围（示范县/城关镇）内" in text_
     # the full list of 19 goes as an attached file
     report = next(m for m in person.inbox if m.document)
-    lines = report.document["content"].decode("utf-8-sig").splitlines()  # type: ignore[index]
+    assert report.document is not None
+    lines = report.document["content"].decode("utf-8-sig").splitlines()
     assert lines[0] == "行,列,问题" and len(lines) == 20
     await person.press("✅ 确认导入")
     async with box.services.sessions() as session:
-        paths = (await session.exec(text("SELECT DISTINCT a.path FROM child c JOIN area a "
-                                          "ON a.id = c.area_id ORDER BY 1"))).all()  # fmt: skip
+        paths = (await sql(session, "SELECT DISTINCT a.path FROM child c JOIN area a "
+                                    "ON a.id = c.area_id ORDER BY 1")).all()  # fmt: skip
     assert [p[0] for p in paths] == [
         "示范县/城关镇/东村",
         "示范县/城关镇/南社区",

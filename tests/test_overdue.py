@@ -60,6 +60,7 @@ async def test_overdue_by_village_most_overdue_first_with_figures(box: Sandbox) 
     assert "逾期未走访 2 名" in text and "熊子" in text and "刘轩宇" not in text
     # the export's last-visit sheet has the visit of today
     await supervisor.send("/export")
+    assert supervisor.last.document is not None
     book = openpyxl.load_workbook(io.BytesIO(supervisor.last.document["content"]))
     visited = {row[0]: row[3] for row in book["最近走访"].iter_rows(min_row=2, values_only=True)}
     assert visited["邹泽思"] == "2026-11-23" and visited["熊子"] in (None, "")

@@ -4,6 +4,7 @@ them, and an update waiting for its chat holds no global slot."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update, User
 
@@ -13,14 +14,15 @@ from toolkit.processor import PerChatProcessor
 def update(update_id: int, chat_id: int) -> Update:
     chat = Chat(chat_id, Chat.PRIVATE)
     user = User(chat_id, "someone", False)
-    message = Message(update_id, None, chat, from_user=user, text="hi")  # type: ignore[arg-type]
+    sent = datetime(2026, 11, 23, tzinfo=UTC)
+    message = Message(update_id, sent, chat, from_user=user, text="hi")
     return Update(update_id, message=message)
 
 
 async def test_a_chat_runs_one_update_at_a_time_in_order() -> None:
     processor = PerChatProcessor(max_concurrent_updates=8)
     running: set[int] = set()
-    overlaps: list[tuple[int, int]] = []
+    overlaps: list[tuple[int, ...]] = []
     order: list[int] = []
 
     async def work(n: int, gate: asyncio.Event | None = None) -> None:

@@ -18,6 +18,7 @@ from sandbox.people import SimPerson
 from sandbox.telegram import ApiError
 from service.alerts import escalate_due
 from settings import Settings
+from storage.db import key
 from storage.models import Case, CaseEvent, Outbox, Person
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
 
@@ -86,7 +87,7 @@ async def urgent_report(cast: Cast) -> int:
     await volunteer.press("✅ 确认保存")
     assert "紧急报告已送达，编号 #2026-0001" in volunteer.last.text
     async with cast.box.services.sessions() as session:
-        return (await session.exec(select(Case.id))).one()
+        return (await session.exec(select(key(Case.id)))).one()
 
 
 async def test_urgent_report_reaches_every_intended_recipient_and_no_one_else(

@@ -9,7 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlmodel import col, func, select
+from sqlalchemy import ColumnElement
+from sqlmodel import SQLModel, col, func, select
 
 from care.access import Detail
 from care.children import Category, Colour, Schooling
@@ -32,9 +33,11 @@ async def viewer(box: Sandbox, role: Role, path: str, user_id: int) -> Viewer:
     return found
 
 
-async def count(box: Sandbox, *where: object, model: type = ColourChange) -> int:
+async def count(
+    box: Sandbox, *where: ColumnElement[bool], model: type[SQLModel] = ColourChange
+) -> int:
     async with box.services.sessions() as session:
-        query = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
+        query = select(func.count()).select_from(model).where(*where)
         return (await session.exec(query)).one()
 
 
@@ -72,7 +75,8 @@ async def test_a_director_cannot_change_a_child_of_another_village(box: Sandbox)
     assert (saved.name, saved.changed) == ("熊子", ["colour"])
     assert await count(box, col(ColourChange.reason) == "独自在家") == 1
     async with box.services.sessions() as session:
-        assert (await session.get(Child, elsewhere)).colour == before  # type: ignore[union-attr]
+        unchanged = await session.get(Child, elsewhere)
+        assert unchanged is not None and unchanged.colour == before
 
 
 async def test_a_director_adds_children_to_their_own_village_only(box: Sandbox) -> None:

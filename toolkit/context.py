@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from care.roles import Viewer
 from locales import Translator
 from service.services import Services
+from toolkit.persistence import UserData
 
 
-class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: ignore[type-arg]
+class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], dict[Any, Any]]):
     """Filled once per update by toolkit.guard.identify, before any other handler runs."""
 
     def __init__(
-        self, application: Application, chat_id: int | None = None, user_id: int | None = None  # type: ignore[type-arg]
+        self, application: BotApplication, chat_id: int | None = None, user_id: int | None = None
     ) -> None:
         super().__init__(application, chat_id=chat_id, user_id=user_id)
         self.viewer: Viewer | None = None
@@ -21,4 +24,11 @@ class BotContext(CallbackContext[ExtBot[None], dict, dict, dict]):  # type: igno
 
     @property
     def services(self) -> Services:
-        return self.application.bot_data["services"]  # type: ignore[no-any-return]
+        services: Services = self.application.bot_data["services"]
+        return services
+
+
+# The bot's Application, as bot.py builds it: ContextTypes(context=BotContext, user_data=UserData).
+# Its context type stays Any: python-telegram-bot types `CallbackContext.application` with an
+# unbound type variable in that place, which would not match BotContext.
+BotApplication = Application[ExtBot[None], Any, UserData, dict[Any, Any], dict[Any, Any], Any]

@@ -8,7 +8,6 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
@@ -18,7 +17,7 @@ from telegram.ext import (
 )
 
 from locales import _ as mark
-from toolkit.context import BotContext
+from toolkit.context import BotApplication, BotContext
 
 # Asks the conversation's current question again, after a note saying what went wrong.
 Reask = Callable[[Update, BotContext, str], Awaitable[int]]
@@ -60,7 +59,7 @@ def fallbacks(
     ]
 
 
-def flow_names(application: Application) -> set[str]:  # type: ignore[type-arg]
+def flow_names(application: BotApplication) -> set[str]:
     """The registered flows. Each keeps its answers in user_data under its own name (the
     ConversationHandler's), while it runs."""
     return {
@@ -74,7 +73,7 @@ def flow_names(application: Application) -> set[str]:  # type: ignore[type-arg]
 async def busy_elsewhere(update: Update, context: BotContext, own: str) -> bool:
     """Starting a flow while another one waits for an answer would leave that one dangling:
     say so, and let the person finish it or /cancel."""
-    data = context.user_data or {}
+    data: dict[str, Any] = context.user_data or {}
     if any(flow in data for flow in flow_names(context.application) if flow != own):
         assert update.effective_message is not None
         await update.effective_message.reply_text(context.t("common.finish_first"))

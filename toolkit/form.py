@@ -99,10 +99,13 @@ class Form:
         object.__setattr__(self, "action", Action(self.prefix))
 
     def draft(self, context: BotContext) -> dict[str, Any]:
-        return context.user_data.setdefault(self.name, {"answers": {}})  # type: ignore[union-attr]
+        assert context.user_data is not None  # the guard lets through only updates of a person
+        draft: dict[str, Any] = context.user_data.setdefault(self.name, {"answers": {}})
+        return draft
 
     def forget(self, context: BotContext) -> None:
-        context.user_data.pop(self.name, None)  # type: ignore[union-attr]
+        assert context.user_data is not None
+        context.user_data.pop(self.name, None)
 
     def question(self, key: str) -> Question:
         return next(q for q in self.questions if q.key == key)
@@ -165,7 +168,9 @@ class Form:
         draft["current"] = sent.message_id
         self._note_message(context, sent)
 
-    def _rows(self, question: Question, options: list[tuple[str, str]], picked: list[str]):
+    def _rows(
+        self, question: Question, options: list[tuple[str, str]], picked: list[str]
+    ) -> Rows:
         if question.multi:
             return [
                 [(("☑ " if value in picked else "☐ ") + label, self.action("t", value))]
@@ -397,7 +402,9 @@ class Form:
             except TelegramError:  # older than 48 hours, or already gone: nothing to clear
                 continue
 
-    def handlers(self, entry_points: list[BaseHandler[Any, Any, Any]]) -> ConversationHandler:
+    def handlers(
+        self, entry_points: list[BaseHandler[Any, Any, Any]]
+    ) -> ConversationHandler[BotContext]:
         pattern = self.action.pattern
         return ConversationHandler(
             entry_points=entry_points,

@@ -4,8 +4,8 @@ server-side, whatever a button's callback data claims."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -16,7 +16,10 @@ from locales import locale_for
 from toolkit.context import BotContext
 from toolkit.persistence import DbPersistence
 
-Callback = Callable[[Update, BotContext], Awaitable[Any]]
+R = TypeVar("R")
+# What PTB's handlers take: a coroutine function (an Awaitable alone is not accepted).
+Handler = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
+Callback = Handler[Any]
 
 
 async def identify(update: Update, context: BotContext) -> None:
@@ -33,7 +36,8 @@ async def identify(update: Update, context: BotContext) -> None:
         await context.application.process_error(update, exc)
         raise ApplicationHandlerStop from exc
     # The person's choice (stored, or made during onboarding), then Telegram's language.
-    chosen = (context.viewer and context.viewer.locale) or (context.user_data or {}).get("locale")
+    data: dict[str, Any] = context.user_data or {}
+    chosen = (context.viewer and context.viewer.locale) or data.get("locale")
     locale = chosen or locale_for(user.language_code, services.settings.default_locale)
     context.t = services.translator(locale)
     chat = update.effective_chat
@@ -66,13 +70,13 @@ async def refuse(update: Update, text: str) -> None:
         await update.effective_message.reply_text(text)
 
 
-def guarded(min_role: Role = Role.VOLUNTEER) -> Callable[[Callback], Callback]:
+def guarded(min_role: Role = Role.VOLUNTEER) -> Callable[[Handler[R]], Handler[R | int]]:
     """Wraps a handler callback: registered, active, and at least `min_role`, or refused (which
-    also ends any conversation the callback belongs to)."""
+    also ends any conversation the callback belongs to: ConversationHandler.END)."""
 
-    def wrap(callback: Callback) -> Callback:
+    def wrap(callback: Handler[R]) -> Handler[R | int]:
         @functools.wraps(callback)
-        async def checked(update: Update, context: BotContext) -> Any:
+        async def checked(update: Update, context: BotContext) -> R | int:
             viewer = context.viewer
             if viewer is None:
                 await refuse(update, context.t("guard.unknown"))

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from telegram.ext import Application
-
 from locales import _ as mark
 from service.services import Services
 from storage import outbox, people
 from storage.outbox import Message
+from toolkit.context import BotApplication
 from toolkit.flows import flow_names
 
 REMIND_AFTER = timedelta(hours=24)
@@ -19,7 +18,7 @@ DROP_AFTER = timedelta(days=7)
 SWEEP_EVERY = timedelta(minutes=15)
 
 
-async def sweep(application: Application) -> None:  # type: ignore[type-arg]
+async def sweep(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
     now = services.now()
     touched: set[int] = set()

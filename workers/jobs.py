@@ -6,34 +6,29 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram.ext import Application, ContextTypes
-
 from service.alerts import escalate_due
 from service.reminders import plan_today
-from service.services import Services
+from toolkit.context import BotApplication, BotContext
 from workers import drafts
 
 LADDER_EVERY = 30  # seconds between looks at the escalation ladder
 REMIND_EVERY = 15 * 60  # the reminder planner: the first run of a day plans it, the rest nothing
 
 
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+# A job's context is of the application's context type too: BotContext (bot.py).
+async def _ladder(context: BotContext) -> None:
+    await escalate_due(context.services)
 
 
-async def _ladder(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await escalate_due(_services(context))
+async def _reminders(context: BotContext) -> None:
+    await plan_today(context.services)
 
 
-async def _reminders(context: ContextTypes.DEFAULT_TYPE) -> None:
-    await plan_today(_services(context))
-
-
-async def _drafts(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _drafts(context: BotContext) -> None:
     await drafts.sweep(context.application)
 
 
-def schedule(application: Application) -> None:  # type: ignore[type-arg]
+def schedule(application: BotApplication) -> None:
     jobs = application.job_queue
     assert jobs is not None
     jobs.run_repeating(_ladder, interval=LADDER_EVERY, first=5, name="ladder")

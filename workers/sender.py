@@ -17,11 +17,11 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import Application
 
 from service.services import Services
 from storage import cases, outbox
 from storage.models import Outbox
+from toolkit.context import BotApplication
 from toolkit.limiter import Kind, flood_wait
 
 log = logging.getLogger("carebot.sender")
@@ -44,7 +44,7 @@ class Sender:
     20 a minute does not hold back the private chats. A chat's next message is claimed only
     once its previous one is done (storage.outbox.claim keeps the order)."""
 
-    def __init__(self, application: Application) -> None:
+    def __init__(self, application: BotApplication) -> None:
         self.application = application
         self.services: Services = application.bot_data["services"]
         self._wake = asyncio.Event()
@@ -168,7 +168,7 @@ class Sender:
                 await cases.lock(session, row.case_id)
             await outbox.failed(session, outbox_id=row.id, now=self.services.now(), error=error)
             if row.case_id is not None:
-                await self._maybe_escalate(session, row)
+                await self._maybe_escalate(session, row, row.case_id)
 
     async def _unreachable(self, row: Outbox) -> None:
         """They blocked the bot: never tried again, marked for their supervisors to see; an
@@ -182,13 +182,13 @@ class Sender:
             person = await cases.mark_unreachable(session, chat_id=row.chat_id, now=now)
             if row.case_id is not None:
                 cases.event(session, case_id=row.case_id, kind="undeliverable", person_id=person)
-                await self._maybe_escalate(session, row)
+                await self._maybe_escalate(session, row, row.case_id)
         self.services.viewers.forget(row.chat_id)
 
-    async def _maybe_escalate(self, session: Any, row: Outbox) -> None:
+    async def _maybe_escalate(self, session: Any, row: Outbox, case_id: int) -> None:
         round_key = row.key.rsplit("chat:", 1)[0]
         delivered, pending = await outbox.pending_for_case(
-            session, case_id=row.case_id, round_key=round_key
+            session, case_id=case_id, round_key=round_key
         )
         if delivered == 0 and pending == 0:
-            await cases.escalate_now(session, case_id=row.case_id, now=self.services.now())
+            await cases.escalate_now(session, case_id=case_id, now=self.services.now())

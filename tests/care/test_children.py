@@ -112,7 +112,7 @@ def test_intervals_are_configuration() -> None:
     assert [c.visit_interval_days(configured) for c in Colour] == [3, 15, 30, 90]
     assert Colour.BLUE.visit_interval_days({}) == 30
     with pytest.raises(TypeError):
-        DEFAULT_VISIT_INTERVALS[Colour.RED] = 1  # type: ignore[index]
+        DEFAULT_VISIT_INTERVALS[Colour.RED] = 1  # type: ignore[index]  # read-only, as tested
 
 
 # --- age and eligibility ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import csv
 import io
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from openpyxl.utils.datetime import to_excel
+from openpyxl.worksheet.worksheet import Worksheet
 
 from care import children, idcard
 from care.children import Category, Colour, Gender, InvalidValue, LunarBirthday
@@ -41,14 +42,17 @@ def fixture_cells() -> list[list[str]]:
     return list(csv.reader(io.StringIO(fixture("ledger-sample.csv").decode("utf-8-sig"))))
 
 
-def to_csv(rows: list[list[object]], encoding: str = "utf-8-sig", delimiter: str = ",") -> bytes:
+def to_csv(
+    rows: Sequence[Sequence[object]], encoding: str = "utf-8-sig", delimiter: str = ","
+) -> bytes:
     out = io.StringIO(newline="")
     csv.writer(out, delimiter=delimiter).writerows(rows)
     return out.getvalue().encode(encoding)
 
 
-def to_xlsx(*sheets: list[list[object]]) -> bytes:
+def to_xlsx(*sheets: Sequence[Sequence[object]]) -> bytes:
     workbook = openpyxl.Workbook()
+    assert workbook.active is not None  # a new workbook has one sheet
     workbook.remove(workbook.active)
     for number, rows in enumerate(sheets):
         sheet = workbook.create_sheet(f"Sheet{number}")
@@ -145,6 +149,7 @@ def test_round_trip_through_csv_and_xlsx(sample: LedgerParse) -> None:
 
 def test_exported_xlsx_keeps_ids_dates_and_phones_as_text(sample: LedgerParse) -> None:
     sheet = openpyxl.load_workbook(io.BytesIO(write_ledger_xlsx(sample.rows))).active
+    assert isinstance(sheet, Worksheet)
     assert [cell.value for cell in sheet[1]] == list(LEDGER_COLUMNS)
     last = {LEDGER_COLUMNS[i]: cell for i, cell in enumerate(sheet[41])}
     for column in ("身份证号", "出生日期", "监护人电话"):
@@ -247,7 +252,7 @@ def test_duplicate_columns_refuse_the_file() -> None:
         (b"\xff\xff\xff\xff", ProblemCode.UNREADABLE_FILE, {}),
     ],
 )
-def test_file_level_problems(data: bytes, code: ProblemCode, params: dict) -> None:
+def test_file_level_problems(data: bytes, code: ProblemCode, params: dict[str, object]) -> None:
     assert parse_ledger(data, today=TODAY) == LedgerParse([], [Problem(None, None, code, params)])
 
 
@@ -502,14 +507,14 @@ def test_phone_numbers_refused(written: str) -> None:
 
 
 def test_typed_xlsx_cells() -> None:
-    typed = child(身份证号=unique_id(61))
+    typed: list[object] = list(child(身份证号=unique_id(61)))
     typed[0] = 1.0
     typed[4] = datetime(2015, 3, 1)  # a date cell
     typed[18] = 13812345678  # a phone as a number
     typed[22] = True
-    number_id = child(身份证号=unique_id(63))
+    number_id: list[object] = list(child(身份证号=unique_id(63)))
     number_id[5] = 320999201503010630  # Excel keeps 15 significant digits: 3.20999201503011E+17
-    serial = child(身份证号=unique_id(65))
+    serial: list[object] = list(child(身份证号=unique_id(65)))
     serial[4] = 42064  # 2015-03-01 as a bare Excel serial
     data = to_xlsx([list(LEDGER_COLUMNS), typed, number_id, serial])
     result = parse_ledger(data, today=TODAY)
@@ -521,7 +526,7 @@ def test_typed_xlsx_cells() -> None:
 
 def test_an_id_given_as_an_exact_whole_number_is_read() -> None:
     number = next(n for n in map(unique_id, range(1, 99, 2)) if not n.endswith("X"))
-    cells = child(身份证号="")
+    cells: list[object] = list(child(身份证号=""))
     cells[5] = int(number)
     result = parse_ledger_rows([list(LEDGER_COLUMNS), cells], today=TODAY)
     assert result.problems == []
@@ -542,7 +547,7 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _TYPES = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 
 
-def excel_style_workbook(rows: dict[int, list[object]]) -> bytes:
+def excel_style_workbook(rows: Mapping[int, Sequence[object]]) -> bytes:
     strings: list[str] = []
 
     def shared(text: str) -> int:
@@ -639,9 +644,9 @@ def excel_style_workbook(rows: dict[int, list[object]]) -> bytes:
 
 
 def test_excel_style_workbook(sample: LedgerParse) -> None:
-    header, first, second = fixture_cells()[:3]
-    first = list(first)
-    second = list(second)
+    header, first_text, second_text = fixture_cells()[:3]
+    first: list[object] = list(first_text)
+    second: list[object] = list(second_text)
     first[4] = (to_excel(datetime(2013, 12, 15)), 1)  # built-in 31
     second[4] = (to_excel(datetime(2015, 1, 28)), 2)  # custom 年月日
     data = excel_style_workbook({1: header, 2: first, 4: second})
