@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import Application, ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -35,7 +35,7 @@ from service.services import Services
 from settings import Settings, SettingsError, load_settings
 from storage import instance, migrate, outbox
 from storage.db import make_engine, make_sessions
-from toolkit.context import BotContext
+from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
 from toolkit.guard import PERSIST_GROUP, identify, persist
 from toolkit.ledger_report import summary
@@ -76,7 +76,7 @@ def build_application(
     services: Services | None = None,
     exclusive: bool = False,
     limiter: Limiter | None = None,
-) -> Application:
+) -> BotApplication:
     """The whole bot: handlers, conversations and services. `request` swaps the transport
     (the sandbox's fake Bot API in tests, simulate and benchmarks). `exclusive`: this is the
     one active instance on its database (`run`); it refuses to start beside another."""
@@ -116,7 +116,7 @@ def chat_modules() -> list[ModuleType]:
     return [importlib.import_module(name) for name in ordered]
 
 
-def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
+def add_handlers(application: BotApplication) -> None:
     application.add_handler(TypeHandler(Update, identify), group=-1)
     every: list[BaseHandler[Any, Any, Any]] = []
     for module in chat_modules():
@@ -126,7 +126,7 @@ def add_handlers(application: Application) -> None:  # type: ignore[type-arg]
     application.add_error_handler(on_error)
 
 
-async def _post_init(application: Application) -> None:
+async def _post_init(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
     if not await migrate.is_current(services.engine):
         raise NotMigrated
@@ -145,7 +145,7 @@ async def _post_init(application: Application) -> None:
     jobs.schedule(application)
 
 
-async def _post_shutdown(application: Application) -> None:
+async def _post_shutdown(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
     sender = application.bot_data.get("sender")
     if sender is not None:

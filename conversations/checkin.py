@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler
@@ -35,7 +38,7 @@ from service.actions import CHECK_IN, REPORT_FROM_VISIT
 from service.visits import CheckIn, VisitedChild, due_of, overdue_first
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Forbidden, Form, Invalid, Question, Rows
+from toolkit.form import Answers, ChoicesFn, Forbidden, Form, Invalid, Question, Rows
 from toolkit.guard import guarded
 
 CHECKIN = Command("checkin", Role.VOLUNTEER, mark("cmd.checkin"), menu=3)
@@ -68,7 +71,9 @@ async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, s
     return options
 
 
-def _options(context: BotContext, enum: type, names: dict) -> list[tuple[str, str]]:  # type: ignore[type-arg]
+E = TypeVar("E", bound=StrEnum)
+
+def _options(context: BotContext, enum: type[E], names: Mapping[E, str]) -> list[tuple[str, str]]:
     return [(member.value, context.t(names[member])) for member in enum]
 
 
@@ -140,7 +145,7 @@ async def _parse_long(text: str, _context: BotContext, _answers: Answers) -> str
     return value
 
 
-def _choices(enum: type, names: dict):  # type: ignore[no-untyped-def, type-arg]
+def _choices(enum: type[E], names: Mapping[E, str]) -> ChoicesFn:
     async def choices(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
         return _options(context, enum, names)
 
@@ -199,11 +204,12 @@ async def _summary(context: BotContext, answers: Answers) -> str:
     lines = [t("checkin.summary_title", name=answers["facts"]["name"],
                day=t.date(visit_day(answers, context.services.today())),
                mode=t(labels.MODE[Mode(answers["mode"])]))]  # fmt: skip
-    for key, enum, names in (
+    answer_labels: tuple[tuple[str, type[StrEnum], Mapping[Any, str]], ...] = (
         ("health", Health, labels.HEALTH), ("mood", Mood, labels.MOOD),
         ("study", Study, labels.STUDY), ("care", Care, labels.CARE),
         ("parents", Parents, labels.PARENTS),
-    ):  # fmt: skip
+    )  # fmt: skip
+    for key, enum, names in answer_labels:
         line = f"• {t(names[enum(answers[key])])}"
         if answers.get(f"{key}_note"):
             line += f"：{answers[f'{key}_note']}"
@@ -219,8 +225,8 @@ async def _summary(context: BotContext, answers: Answers) -> str:
         lines.append(t("checkin.summary_problems", problems=problems))
     flags = red_flags(answers["study"], answers["care"])
     if flags:
-        names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
-        lines.append("\n" + t("checkin.summary_red_flags", flags=names))
+        flag_names = "、".join(t(labels.RED_FLAG[f]) for f in flags)
+        lines.append("\n" + t("checkin.summary_red_flags", flags=flag_names))
     return "\n".join(lines)
 
 
@@ -306,7 +312,7 @@ async def for_child(update: Update, context: BotContext) -> int:
     return await begin(update, context, child_id)
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [FORM.handlers([CHECKIN.handler(command),
                            CallbackQueryHandler(guarded(Role.VOLUNTEER)(for_child),
                                                 pattern=CHECK_IN.pattern)])]  # fmt: skip

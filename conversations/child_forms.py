@@ -28,7 +28,7 @@ from service import children as service
 from service.actions import EDIT_CHILD
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Forbidden, Form, Invalid, Question
+from toolkit.form import Answers, Forbidden, Form, Invalid, ParseFn, Question
 
 ADDCHILD = Command("addchild", Role.DIRECTOR, mark("cmd.addchild"), menu=4)
 
@@ -68,7 +68,7 @@ async def _saved(change: Awaitable[service.Saved], context: BotContext) -> str:
     return context.t("edit.saved", name=saved.name)
 
 
-def _text(limit: int, problem: str):
+def _text(limit: int, problem: str) -> ParseFn:
     async def parse(text: str, _context: BotContext, _answers: Answers) -> str:
         value = " ".join(text.split())
         if not 0 < len(value) <= limit:
@@ -433,7 +433,7 @@ async def begin_add(update: Update, context: BotContext) -> int:
     return await ADD_FORM.start(update, context, {})
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     def edits(what: str) -> CallbackQueryHandler[Any, Any]:
         """The EDIT_CHILD buttons of one form: ce:<what>:<child>."""
         return CallbackQueryHandler(begin_edit, pattern=f"{EDIT_CHILD.pattern}{what}:")

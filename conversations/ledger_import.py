@@ -28,11 +28,14 @@ OK, NO = "ok", "no"
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
-    return context.user_data.setdefault(NAME, {})  # type: ignore[union-attr]
+    assert context.user_data is not None  # the guard lets through only updates of a person
+    draft: dict[str, Any] = context.user_data.setdefault(NAME, {})
+    return draft
 
 
 def _forget(context: BotContext) -> None:
-    context.user_data.pop(NAME, None)  # type: ignore[union-attr]
+    assert context.user_data is not None
+    context.user_data.pop(NAME, None)
 
 
 def _buttons(context: BotContext) -> list[list[tuple[str, str]]]:
@@ -135,7 +138,7 @@ async def reask(update: Update, context: BotContext, note: str) -> int:
     return CONFIRM
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [ConversationHandler(
         entry_points=[MessageHandler(filters.Document.ALL, received)],
         states={

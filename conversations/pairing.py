@@ -17,6 +17,7 @@ from service.actions import PAIR_CHILD, UNPAIR_CHILD, Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, Question
+from toolkit.guard import Callback
 from toolkit.keyboards import child_label, keyboard
 
 PAIR = Command("pair", Role.SUPERVISOR, mark("cmd.pair"), menu=4)
@@ -172,7 +173,7 @@ async def pair_command(update: Update, context: BotContext) -> int:
     return await _by_name(update, context, PAIR_FORM, PAIR_CHILD)
 
 
-def _from_card(form: Form, card: Action):
+def _from_card(form: Form, card: Action) -> Callback:
     """`card` (`<prefix>:<child id>`, on a child's card or a list) starts `form` for that
     child; the form checks role and area before it asks anything."""
 
@@ -240,7 +241,7 @@ async def unpair_command(update: Update, context: BotContext) -> int:
     return await _by_name(update, context, UNPAIR_FORM, UNPAIR_CHILD)
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [
         PAIR_FORM.handlers(
             [

@@ -18,7 +18,7 @@ from service import reports as service
 from service.actions import REPORT_FROM_VISIT
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Forbidden, Form, Invalid, Question
+from toolkit.form import Answers, Forbidden, Form, Invalid, ParseFn, Question
 from toolkit.guard import guarded
 
 URGENT_COMMAND = Command("urgent", Role.VOLUNTEER, mark("cmd.urgent"), menu=1)
@@ -41,7 +41,7 @@ async def _yes_no(context: BotContext, _answers: Answers) -> list[tuple[str, str
     return [("yes", context.t("report.danger_yes")), ("no", context.t("report.danger_no"))]
 
 
-def _text(limit: int):
+def _text(limit: int) -> ParseFn:
     async def parse(text: str, _context: BotContext, _answers: Answers) -> str:
         value = " ".join(text.split())
         if not 0 < len(value) <= limit:
@@ -68,7 +68,8 @@ async def may_report(context: BotContext, answers: Answers) -> bool:
 
 async def _child_name(context: BotContext, answers: Answers) -> str:
     if _unlisted(answers):
-        return answers["child_name"]
+        name: str = answers["child_name"]
+        return name
     names = dict(await _children(context, answers))
     return names.get(answers["child"], "?")
 
@@ -187,7 +188,7 @@ async def from_visit(update: Update, context: BotContext) -> int:
     return await URGENT.start(update, context, answers)
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [
         REPORT.handlers([REPORT_COMMAND.handler(report)]),
         URGENT.handlers([URGENT_COMMAND.handler(urgent),

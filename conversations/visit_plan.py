@@ -110,7 +110,7 @@ async def begin(update: Update, context: BotContext) -> int:
     return await form.start(update, context, {"child": int(child)})
 
 
-def handlers() -> list[ConversationHandler]:
+def handlers() -> list[ConversationHandler[BotContext]]:
     return [
         PLAN.handlers([CallbackQueryHandler(begin, pattern=PLAN_VISIT.pattern)]),
         SNOOZE.handlers([CallbackQueryHandler(begin, pattern=SNOOZE_ACTION.pattern)]),

@@ -88,7 +88,7 @@ async def create(session: AsyncSession, new: NewCase) -> tuple[Case, bool]:
         .on_conflict_do_nothing(index_elements=["draft_key"])
         .returning(Case.id)
     )  # fmt: skip
-    new_id = (await session.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
+    new_id = (await session.exec(statement)).scalar_one_or_none()
     found = (await session.exec(select(Case).where(Case.draft_key == new.draft_key))).one()
     if new_id is not None:
         event(session, case_id=new_id, kind="reported", person_id=new.reporter_id)

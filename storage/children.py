@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.access import ChildScope
 from storage import audit, due
 from storage.areas import in_area
+from storage.db import key, select_wide
 from storage.models import Area, Child, ColourChange, Household, Pairing, Person
 from storage.types import utcnow
 
@@ -70,7 +71,7 @@ async def page(
     joined = select(func.count()).select_from(Child).join(Area, col(Area.id) == Child.area_id)
     total = (await session.exec(joined.where(and_(*clauses)))).one()
     query = (
-        select(
+        select_wide(
             Child.id, Child.name, Child.gender, Child.birth_date, Child.category, Child.colour,
             Area.path,
         )
@@ -147,7 +148,8 @@ async def card(session: AsyncSession, child_id: int) -> Card | None:
     volunteers = [
         (pid, name, since, reviewed)
         for pid, name, since, reviewed in await session.exec(
-            select(Person.id, Person.name, Pairing.started_on, Pairing.reviewed_on)
+            select(key(Person.id), col(Person.name), col(Pairing.started_on),
+                   col(Pairing.reviewed_on))
             .join(Person, col(Person.id) == Pairing.volunteer_id)
             .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
             .order_by(col(Pairing.started_on))
@@ -168,6 +170,7 @@ async def card(session: AsyncSession, child_id: int) -> Card | None:
 async def change_colour(
     session: AsyncSession, *, child: Child, colour: str, reason: str, actor_id: int
 ) -> None:
+    assert child.id is not None  # read back from the database
     session.add(
         ColourChange(
             child_id=child.id, colour=colour, previous=child.colour, reason=reason,
@@ -214,6 +217,7 @@ async def add(session: AsyncSession, child: Child, *, actor_id: int) -> Child:
     """A new child, with the first entry of its colour history; audited."""
     session.add(child)
     await session.flush()
+    assert child.id is not None  # flushed: the database gave it an id
     session.add(ColourChange(child_id=child.id, colour=child.colour, changed_by=actor_id))
     await due.refresh(session, [child.id])
     audit.record(session, actor_id=actor_id, action="child_add", subject=f"child:{child.id}")

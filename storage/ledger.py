@@ -30,6 +30,7 @@ from care.ledger import (
 from care.roles import split_area_path, within
 from storage import areas, audit, due
 from storage.areas import in_area
+from storage.db import key, select_wide
 from storage.models import Area, Child, ColourChange, Household, Pairing, Person
 from storage.types import utcnow
 
@@ -204,7 +205,9 @@ async def _household_ids(
     missing = [{"area_id": a, "code": c} for a, c in sorted(wanted - found.keys())]
     for start in range(0, len(missing), CHUNK):
         result = await session.exec(
-            insert(Household).returning(Household.id, Household.area_id, Household.code),
+            insert(Household).returning(
+                key(Household.id), col(Household.area_id), col(Household.code)
+            ),
             params=missing[start : start + CHUNK],
         )
         found.update({(area, code): hid for hid, area, code in result})
@@ -238,7 +241,8 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
     created: list[tuple[int, str]] = []
     for start in range(0, len(new_rows), CHUNK):
         result = await session.exec(
-            insert(Child).returning(Child.id, Child.colour), params=new_rows[start : start + CHUNK]
+            insert(Child).returning(key(Child.id), col(Child.colour)),
+            params=new_rows[start : start + CHUNK],
         )
         created.extend((child_id, colour) for child_id, colour in result)
     if plan.update:
@@ -309,7 +313,7 @@ async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
         last_visits.append(child.last_visit_on)
     pairings = list(
         await session.exec(
-            select(
+            select_wide(
                 Child.name, Child.id_number, Area.path, Person.name, Pairing.started_on,
                 Pairing.reviewed_on,
             )
@@ -320,7 +324,7 @@ async def export_data(session: AsyncSession, *, area_path: str) -> ExportData:
             .order_by(col(Area.path), col(Child.id))
         )
     )  # fmt: skip
-    return ExportData(rows, [tuple(p) for p in pairings], last_visits)  # type: ignore[misc]
+    return ExportData(rows, [tuple(p) for p in pairings], last_visits)
 
 
 def workbook(data: ExportData) -> bytes:

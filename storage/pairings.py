@@ -14,6 +14,7 @@ from care.pairing import ChildFacts, PairingFacts, VolunteerFacts
 from care.roles import Gender, Role, town_of
 from storage import audit, due
 from storage.areas import in_area
+from storage.db import select_wide
 from storage.models import Area, Child, Pairing, Person
 
 NEEDS_FAMILY = [c.value for c in Category if c.needs_caring_family]
@@ -81,7 +82,7 @@ async def _volunteers(
         .subquery()
     )
     rows = await session.exec(
-        select(Person.id, Person.name, Person.gender, Area.path, func.coalesce(load.c.n, 0))
+        select_wide(Person.id, Person.name, Person.gender, Area.path, func.coalesce(load.c.n, 0))
         .join(Area, col(Area.id) == Person.area_id)
         .join(load, load.c.volunteer_id == Person.id, isouter=True)
         .where(
@@ -127,7 +128,8 @@ async def volunteer(session: AsyncSession, person_id: int) -> tuple[VolunteerFac
 async def active(session: AsyncSession, child_ids: list[int]) -> list[PairingFacts]:
     rows = await session.exec(
         select(
-            Pairing.child_id, Pairing.volunteer_id, Pairing.started_on, Pairing.reviewed_on
+            col(Pairing.child_id), col(Pairing.volunteer_id), col(Pairing.started_on),
+            col(Pairing.reviewed_on),
         ).where(col(Pairing.child_id).in_(child_ids), col(Pairing.ended_on).is_(None))
     )
     return [PairingFacts(*row) for row in rows]
@@ -218,7 +220,7 @@ async def gap_inputs(session: AsyncSession, area_path: str) -> GapInputs:
     children: list[ChildFacts] = []
     child_names: dict[int, tuple[str, str]] = {}
     rows = await session.exec(
-        select(
+        select_wide(
             Child.id, Child.name, Child.gender, Child.birth_date, Child.household_id,
             Child.category, Area.path,
         )
@@ -233,7 +235,7 @@ async def gap_inputs(session: AsyncSession, area_path: str) -> GapInputs:
         )
         child_names[cid] = (name, path)
     pairing_rows = await session.exec(
-        select(
+        select_wide(
             Pairing.child_id, Pairing.volunteer_id, Pairing.started_on, Pairing.reviewed_on,
             Person.name, Person.gender, Area.path,
         )

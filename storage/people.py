@@ -47,7 +47,7 @@ async def upsert(
     role: Role,
     area_id: int,
     gender: Gender,
-    locale: str,
+    locale: str | None,
 ) -> Person:
     """Registers someone, or re-registers a deactivated person with their new invite."""
     person = await by_tg_user(session, tg_user_id) or Person(

@@ -19,7 +19,7 @@ from care.access import ChildScope
 from care.visits import Care, Health, Mode, Mood, Parents, RedFlag, Safety, Study
 from storage import audit, due
 from storage.children import scope_clause
-from storage.db import insert_in
+from storage.db import insert_in, select_wide
 from storage.models import Area, Child, Pairing, Person, Visit
 from storage.types import utcnow
 
@@ -63,7 +63,7 @@ def _children_query(scope: ChildScope, child_id: int | None) -> Any:
     if scope.volunteer_id is not None:
         pairing = pairing.where(col(Pairing.volunteer_id) == scope.volunteer_id)
     query = (
-        select(
+        select_wide(
             Child.id, Child.name, Child.colour, Area.path, Child.last_visit_on,
             pairing.scalar_subquery(), Child.created_at, Child.visits_year, Child.visits_in_year,
         )

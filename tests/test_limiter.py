@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -19,7 +20,10 @@ UNIT = 0.02
 SLACK = 0.004  # the event loop's own jitter
 
 
-def recorder(log: list[tuple[float, Any]]) -> Any:
+Log = list[tuple[float, Any]]  # (when, in Telegram's seconds; to which chat)
+
+
+def recorder(log: Log) -> Any:
     async def send(chat: Any) -> bool:
         log.append((time.monotonic() / UNIT, chat))  # in Telegram's seconds
         return True
@@ -36,7 +40,7 @@ def most_in(times: list[float], window: float) -> int:
 
 
 async def test_outbox_messages_to_one_chat_go_a_second_apart() -> None:
-    limiter, log = Limiter(unit=UNIT), []
+    limiter, log = Limiter(unit=UNIT), Log()
     send = recorder(log)
     await asyncio.gather(*(call(limiter, send, 7, Kind.BULK) for _ in range(6)))
     times = [t for t, _ in log]
@@ -44,7 +48,7 @@ async def test_outbox_messages_to_one_chat_go_a_second_apart() -> None:
 
 
 async def test_a_direct_reply_may_burst_then_keeps_the_pace() -> None:
-    limiter, log = Limiter(unit=UNIT, chat_burst=4), []
+    limiter, log = Limiter(unit=UNIT, chat_burst=4), Log()
     send = recorder(log)
     for _ in range(12):
         await call(limiter, send, 7)
@@ -55,14 +59,14 @@ async def test_a_direct_reply_may_burst_then_keeps_the_pace() -> None:
 
 
 async def test_the_overall_limit_binds_across_chats() -> None:
-    limiter, log = Limiter(unit=UNIT, per_second=10), []
+    limiter, log = Limiter(unit=UNIT, per_second=10), Log()
     send = recorder(log)
     await asyncio.gather(*(call(limiter, send, chat, Kind.BULK) for chat in range(40)))
     assert most_in([t for t, _ in log], 1.0) <= 10
 
 
 async def test_a_group_gets_twenty_a_minute() -> None:
-    limiter, log = Limiter(unit=UNIT), []
+    limiter, log = Limiter(unit=UNIT), Log()
     send = recorder(log)
     await asyncio.gather(*(call(limiter, send, -100, Kind.URGENT) for _ in range(25)))
     times = [t for t, _ in log]
@@ -71,7 +75,7 @@ async def test_a_group_gets_twenty_a_minute() -> None:
 
 
 async def test_replies_and_alerts_go_before_bulk() -> None:
-    limiter, log = Limiter(unit=UNIT, per_second=2), []
+    limiter, log = Limiter(unit=UNIT, per_second=2), Log()
     send = recorder(log)
     bulk = [asyncio.create_task(call(limiter, send, f"b{n}", Kind.BULK)) for n in range(8)]
     await asyncio.sleep(UNIT * 1.5)  # the window is full and the bulk messages wait
@@ -83,7 +87,7 @@ async def test_replies_and_alerts_go_before_bulk() -> None:
 
 async def test_flood_waits_and_network_errors() -> None:
     limiter = Limiter(unit=UNIT)
-    failures: list[Exception] = [RetryAfter(0.1), NetworkError("Bad Gateway")]
+    failures: list[Exception] = [RetryAfter(timedelta(seconds=0.1)), NetworkError("Bad Gateway")]
     tries: list[float] = []
 
     async def flaky(_chat: Any) -> bool:
@@ -94,7 +98,7 @@ async def test_flood_waits_and_network_errors() -> None:
 
     assert await call(limiter, flaky, 7) is True  # a direct reply: tried again after each
     assert len(tries) == 3 and tries[1] - tries[0] >= 0.1 - SLACK
-    failures.append(RetryAfter(0.05))
+    failures.append(RetryAfter(timedelta(seconds=0.05)))
     with pytest.raises(RetryAfter):  # the outbox's: left to the sender, which reschedules it
         await call(limiter, flaky, 8, Kind.URGENT)
     failures.append(TimedOut())

@@ -9,10 +9,11 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from care.roles import Viewer
 from locales import Translator
 from service.services import Services
+from toolkit.limiter import Kind
 from toolkit.persistence import UserData
 
 
-class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], dict[Any, Any]]):
+class BotContext(CallbackContext[ExtBot[Kind], UserData, dict[Any, Any], dict[Any, Any]]):
     """Filled once per update by toolkit.guard.identify, before any other handler runs."""
 
     def __init__(
@@ -28,7 +29,8 @@ class BotContext(CallbackContext[ExtBot[None], UserData, dict[Any, Any], dict[An
         return services
 
 
-# The bot's Application, as bot.py builds it: ContextTypes(context=BotContext, user_data=UserData).
+# The bot's Application, as bot.py builds it: ContextTypes(context=BotContext, user_data=UserData),
+# its bot's calls saying what they are to the one rate limiter (toolkit.limiter.Kind).
 # Its context type stays Any: python-telegram-bot types `CallbackContext.application` with an
 # unbound type variable in that place, which would not match BotContext.
-BotApplication = Application[ExtBot[None], Any, UserData, dict[Any, Any], dict[Any, Any], Any]
+BotApplication = Application[ExtBot[Kind], Any, UserData, dict[Any, Any], dict[Any, Any], Any]
