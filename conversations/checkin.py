@@ -39,7 +39,6 @@ from service.visits import CheckIn, VisitedChild, due_of, overdue_first
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.form import Answers, ChoicesFn, Forbidden, Form, Invalid, Question, Rows
-from toolkit.guard import guarded
 
 CHECKIN = Command("checkin", Role.VOLUNTEER, mark("cmd.checkin"), menu=3)
 
@@ -314,5 +313,5 @@ async def for_child(update: Update, context: BotContext) -> int:
 
 def handlers() -> list[ConversationHandler[BotContext]]:
     return [FORM.handlers([CHECKIN.handler(command),
-                           CallbackQueryHandler(guarded(Role.VOLUNTEER)(for_child),
+                           CallbackQueryHandler(CHECKIN.guard(for_child),
                                                 pattern=CHECK_IN.pattern)])]  # fmt: skip

@@ -19,7 +19,6 @@ from service.actions import REPORT_FROM_VISIT
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, ParseFn, Question
-from toolkit.guard import guarded
 
 URGENT_COMMAND = Command("urgent", Role.VOLUNTEER, mark("cmd.urgent"), menu=1)
 REPORT_COMMAND = Command("report", Role.VOLUNTEER, mark("cmd.report"), menu=2)
@@ -170,15 +169,14 @@ async def urgent(update: Update, context: BotContext) -> int:
     return await URGENT.start(update, context, {"key": uuid.uuid4().hex, "urgent": True})
 
 
-@guarded(Role.VOLUNTEER)
 async def from_visit(update: Update, context: BotContext) -> int:
     """`urg:<visit id>`: an urgent report from a check-in's red flag, pre-filled."""
     query, viewer = update.callback_query, context.viewer
     assert query is not None and query.data is not None and viewer is not None
-    value = query.data.removeprefix("urg:")
+    visit_id = REPORT_FROM_VISIT.id(query.data)
     found = None
-    if value.isdigit():
-        found = await service.from_visit(context.services, viewer, int(value))
+    if visit_id is not None:
+        found = await service.from_visit(context.services, viewer, visit_id)
     if found is None:
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
@@ -189,8 +187,10 @@ async def from_visit(update: Update, context: BotContext) -> int:
 
 
 def handlers() -> list[ConversationHandler[BotContext]]:
+    from_check_in = CallbackQueryHandler(
+        URGENT_COMMAND.guard(from_visit), pattern=REPORT_FROM_VISIT.pattern
+    )
     return [
         REPORT.handlers([REPORT_COMMAND.handler(report)]),
-        URGENT.handlers([URGENT_COMMAND.handler(urgent),
-                         CallbackQueryHandler(from_visit, pattern=REPORT_FROM_VISIT.pattern)]),
-    ]  # fmt: skip
+        URGENT.handlers([URGENT_COMMAND.handler(urgent), from_check_in]),
+    ]
