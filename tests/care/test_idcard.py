@@ -7,8 +7,7 @@ import pytest
 from care.children import Gender, InvalidValue
 from care.idcard import IdInfo, check_digit, make_id, mask_id, normalize_id, parse_id
 
-# shared/ sits beside the repository, here and in CI
-FIXTURE = Path(__file__).resolve().parents[3] / "shared/fixtures/ledger-sample.csv"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures/ledger-sample.csv"
 
 
 def test_check_digit_of_the_standards_examples() -> None:

@@ -29,8 +29,7 @@ from care.ledger import (
     write_ledger_xlsx,
 )
 
-# shared/ sits beside the repository, here and in CI
-FIXTURES = Path(__file__).resolve().parents[3] / "shared/fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # the sample ledger town offices use
 TODAY = date(2026, 11, 23)
 
 
