@@ -61,6 +61,10 @@ class ApiError(Exception):
 
 
 class FakeTelegram:
+    # Update ids only grow, for a bot, whatever happens to it: every fake of one process (a
+    # test's bot and the "restarted" one that follows it) draws from the same sequence.
+    _update_ids = itertools.count(1)
+
     def __init__(self, *, bot_id: int = BOT_ID, username: str = BOT_USERNAME) -> None:
         self.bot = {
             "id": bot_id,
@@ -97,7 +101,6 @@ class FakeTelegram:
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
-        self._update_ids = itertools.count(1)
 
     # -- the Telegram side: what people do ---------------------------------------------------
 

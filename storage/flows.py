@@ -6,30 +6,27 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import col, select
+from sqlmodel import select
 
 from storage.db import insert_in
 from storage.models import UserState
 
 
-async def load(engine: AsyncEngine) -> list[tuple[int, str, str]]:
-    """Every person's (user id, answers as JSON, conversation states as JSON)."""
+async def load(engine: AsyncEngine) -> list[tuple[int, str, str, int | None]]:
+    """Every person's (user id, answers as JSON, conversation states as JSON, last update)."""
     async with engine.connect() as connection:
-        query = select(UserState.user_id, UserState.data, UserState.conversations)
-        return [(u, d, c) for u, d, c in await connection.execute(query)]
+        query = select(
+            UserState.user_id, UserState.data, UserState.conversations, UserState.last_update
+        )
+        return [(u, d, c, n) for u, d, c, n in await connection.execute(query)]
 
 
-async def write(engine: AsyncEngine, rows: list[dict[str, Any]], empty: list[int]) -> None:
-    """Upserts `rows` and deletes the rows of people with nothing in progress, in one
-    transaction. Core on a connection, not the ORM: this runs every few milliseconds while
-    people tap."""
+async def write(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:
+    """Upserts `rows` in one transaction. Core on a connection, not the ORM: this runs every
+    few milliseconds while people tap."""
     async with engine.begin() as connection:
-        if rows:
-            await connection.execute(_upsert(connection.dialect.name), rows)
-        if empty:
-            await connection.execute(delete(UserState).where(col(UserState.user_id).in_(empty)))
+        await connection.execute(_upsert(connection.dialect.name), rows)
 
 
 @functools.lru_cache
@@ -41,6 +38,7 @@ def _upsert(dialect: str) -> Any:
         set_={
             "data": insert.excluded.data,
             "conversations": insert.excluded.conversations,
+            "last_update": insert.excluded.last_update,
             "updated_at": insert.excluded.updated_at,
         },
     )

@@ -159,6 +159,9 @@ class UserState(SQLModel, table=True):
     user_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
     data: str = "{}"
     conversations: str = "{}"  # {flow name: {"chat id,user id": state}}
+    # The last update of their private chat that these answers and states include: an update
+    # Telegram delivers again after a crash is recognised and not handled twice.
+    last_update: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 

@@ -4,6 +4,7 @@ server-side, whatever a button's callback data claims."""
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -19,6 +20,7 @@ from toolkit.persistence import DbPersistence
 R = TypeVar("R")
 # What PTB's handlers take: a coroutine function (an Awaitable alone is not accepted).
 Handler = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
+log = logging.getLogger("carebot.guard")
 Callback = Handler[Any]
 
 
@@ -27,6 +29,9 @@ async def identify(update: Update, context: BotContext) -> None:
     user = update.effective_user
     services = context.services
     if user is None or user.is_bot:
+        raise ApplicationHandlerStop
+    if _private(update) and _persistence(context).handled_before(user.id, update.update_id):
+        log.info("update %s was handled before: not again", update.update_id)
         raise ApplicationHandlerStop
     try:
         context.viewer = await services.viewers.get(user.id, services.load_viewer)
@@ -58,9 +63,21 @@ async def persist(update: Update, context: BotContext) -> None:
     persistence, which writes it within milliseconds (toolkit.persistence)."""
     application = context.application
     await application.update_persistence()
-    persistence = application.persistence
-    assert isinstance(persistence, DbPersistence)
+    persistence = _persistence(context)
+    if _private(update) and update.effective_user is not None:
+        persistence.handled(update.effective_user.id, update.update_id)
     persistence.write_soon()
+
+
+def _private(update: Update) -> bool:
+    chat, user = update.effective_chat, update.effective_user
+    return chat is not None and user is not None and chat.id == user.id
+
+
+def _persistence(context: BotContext) -> DbPersistence:
+    persistence = context.application.persistence
+    assert isinstance(persistence, DbPersistence)
+    return persistence
 
 
 async def refuse(update: Update, text: str) -> None:

@@ -60,6 +60,7 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
         # What the database holds (or will once flushed), per person.
         self._data: dict[int, str] = {}
         self._flows: dict[int, Flows] = defaultdict(dict)
+        self._seen: dict[int, int] = {}  # the last update of each private chat handled
         self._dirty: set[int] = set()
         self._lock = asyncio.Lock()
         self._loaded = False
@@ -68,9 +69,11 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def _load(self) -> None:
         if self._loaded:
             return
-        for user_id, data, conversations in await table.load(self.engine):
+        for user_id, data, conversations, last_update in await table.load(self.engine):
             self._data[user_id] = data
             self._flows[user_id] = json.loads(conversations)
+            if last_update is not None:
+                self._seen[user_id] = last_update
         self._loaded = True
 
     # -- reading, once at start -------------------------------------------------------------
@@ -144,6 +147,21 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
         return None
 
+    # -- updates delivered again ----------------------------------------------------------
+
+    def handled_before(self, user_id: int, update_id: int) -> bool:
+        """Whether this update of the person's private chat was handled already (and its
+        effect on their flows stored with it): Telegram delivers again, after a crash, what
+        it had handed over but not seen confirmed. Update ids only grow, and a chat's updates
+        are handled in order (toolkit.processor)."""
+        return update_id <= self._seen.get(user_id, -1)
+
+    def handled(self, user_id: int, update_id: int) -> None:
+        """Records the update as handled: written with the flows it changed, in one row."""
+        if update_id > self._seen.get(user_id, -1):
+            self._seen[user_id] = update_id
+            self._dirty.add(user_id)
+
     # -- writing -----------------------------------------------------------------------------
 
     def write_soon(self) -> None:
@@ -152,14 +170,15 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
             self._writer = asyncio.get_running_loop().create_task(self._write_soon())
 
     async def _write_soon(self) -> None:
-        await asyncio.sleep(WRITE_WINDOW)
-        try:
-            await self.flush()
-        except Exception as exc:  # the data stays staged; try again shortly
-            log.error("writing flows in progress failed: %s; retrying", type(exc).__name__)
-            await asyncio.sleep(RETRY_AFTER)
-            self._writer = None
-            self.write_soon()
+        # Until nothing is left: what changed while a write was under way goes in the next
+        # round at once, not when someone's next update happens to come.
+        while self._dirty:
+            await asyncio.sleep(WRITE_WINDOW)
+            try:
+                await self.flush()
+            except Exception as exc:  # the data stays staged; try again shortly
+                log.error("writing flows in progress failed: %s; retrying", type(exc).__name__)
+                await asyncio.sleep(RETRY_AFTER)
 
     async def flush(self) -> None:
         """Writes every person whose flows changed; returns once the caller's changes are in
@@ -171,20 +190,16 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
             if not users:
                 return
             now = self.clock()
-            rows, empty = [], []
+            rows = []
             for user_id in sorted(users):
                 flows = {name: keys for name, keys in self._flows[user_id].items() if keys}
-                data = self._data.get(user_id, "{}")
-                if data == "{}" and not flows:
-                    empty.append(user_id)
-                else:
-                    conversations = json.dumps(flows, sort_keys=True)
-                    rows.append(
-                        {"user_id": user_id, "data": data, "conversations": conversations,
-                         "updated_at": now}
-                    )  # fmt: skip
+                rows.append(
+                    {"user_id": user_id, "data": self._data.get(user_id, "{}"),
+                     "conversations": json.dumps(flows, sort_keys=True),
+                     "last_update": self._seen.get(user_id), "updated_at": now}
+                )  # fmt: skip
             try:
-                await table.write(self.engine, rows, empty)
+                await table.write(self.engine, rows)
             except Exception:
                 self._dirty |= users  # written next time; the caller sees the error
                 raise
