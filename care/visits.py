@@ -4,6 +4,7 @@ is due. One definition of "due" and "overdue", used everywhere."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -92,6 +93,32 @@ def red_flags(study: str, care: str) -> list[RedFlag]:
     if care == Care.HARM:
         flags.append(RedFlag.HARM_OR_NEGLECT)
     return flags
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """The answers of a check-in, typed. `draft_key` names the check-in: recording it again
+    (Confirm pressed twice, an update delivered twice) stores it once."""
+
+    child_id: int
+    visited_on: date
+    mode: Mode
+    health: Health
+    mood: Mood
+    study: Study
+    care: Care
+    parents: Parents
+    draft_key: str
+    notes: Mapping[str, str] = field(default_factory=dict)  # follow-up details by question
+    safety: tuple[Safety, ...] = ()  # the safety lessons given
+    wishes: str = ""
+    problems: str = ""  # typed…
+    problems_voice: str | None = None  # …or spoken: a Telegram file id
+
+    @property
+    def red_flags(self) -> tuple[RedFlag, ...]:
+        """The answers that call for a hazard report."""
+        return tuple(red_flags(self.study, self.care))
 
 
 class DateProblem(StrEnum):

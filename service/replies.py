@@ -25,6 +25,6 @@ async def plan_reply(
     message = Message(
         f"reply:{key}", chat_id, text, tuple(tuple(row) for row in buttons), person_id
     )
-    async with services.sessions.begin() as session:
-        await outbox.plan(session, [message], now=services.now())
-    await services.deliver_now(message.key, chat_id)
+    async with services.engine.begin() as connection:
+        claimed = await outbox.plan_to_send(connection, message, now=services.now())
+    await services.deliver_now(message.key, chat_id, claimed)

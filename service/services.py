@@ -15,10 +15,11 @@ from service.viewers import ViewerCache
 from settings import Settings
 from storage import people
 from storage.db import Sessions
+from storage.models import Outbox
 from storage.types import utcnow
 
 
-async def _wait_for_sender(_key: str, _chat_id: int) -> None:
+async def _wait_for_sender(_key: str, _chat_id: int, _claimed: Outbox | None) -> None:
     return None
 
 
@@ -32,9 +33,12 @@ class Services:
     background: bool = True  # run the outbox sender; tests drive it step by step instead
     # Called after a use case planned outbox messages: the sender wakes up (set by the worker).
     outbox_planned: Callable[[], None] = field(default=lambda: None)
-    # Delivers a planned message now, by its key and chat (set by the sender); what fails is
-    # left to the sender's retries. Without a sender, the message waits for one.
-    deliver_now: Callable[[str, int], Awaitable[None]] = field(default=_wait_for_sender)
+    # Delivers a planned message now, by its key and chat, or the row already claimed for it
+    # (set by the sender); what fails is left to the sender's retries. Without a sender, the
+    # message waits for one.
+    deliver_now: Callable[[str, int, Outbox | None], Awaitable[None]] = field(
+        default=_wait_for_sender
+    )
 
     def today(self) -> date:
         """Today in the configured time zone: what "due", "overdue" and birthdays count in."""

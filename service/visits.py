@@ -3,30 +3,22 @@ the day a volunteer plans to go, or a snooze, in answer to a reminder."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 from care.access import child_scope
 from care.children import Colour
 from care.roles import Viewer
 from care.visits import (
-    Care,
-    Health,
-    Mode,
-    Mood,
-    Parents,
+    CheckIn,
     RedFlag,
-    Safety,
-    Study,
     days_overdue,
     next_due,
-    red_flags,
 )
 from service.services import Services
 from storage import reminders, visits
 from storage.children import visible
-from storage.visits import VisitedChild, VisitRecord
+from storage.visits import VisitedChild
 
 
 async def children_of(
@@ -56,27 +48,6 @@ def overdue_first(children: list[VisitedChild], today: date) -> list[VisitedChil
 
 
 @dataclass(frozen=True)
-class CheckIn:
-    """The answers of a check-in. `draft_key` names the check-in: recording it again (Confirm
-    pressed twice, an update delivered twice) stores it once."""
-
-    child_id: int
-    visited_on: date
-    mode: Mode
-    health: Health
-    mood: Mood
-    study: Study
-    care: Care
-    parents: Parents
-    draft_key: str
-    notes: Mapping[str, str] = field(default_factory=dict)  # follow-up details by question
-    safety: tuple[Safety, ...] = ()  # the safety lessons given
-    wishes: str = ""
-    problems: str = ""  # typed…
-    problems_voice: str | None = None  # …or spoken: a Telegram file id
-
-
-@dataclass(frozen=True)
 class Recorded:
     visit_id: int
     new: bool  # False: this check-in was recorded before; nothing was written now
@@ -88,19 +59,13 @@ async def record_visit(services: Services, viewer: Viewer, visit: CheckIn) -> Re
     longer) theirs to visit, and then nothing is written. The access check, the duplicate
     check and the write are one statement, in one transaction with the child's due date and
     the audit entry (the busiest write: Core on a connection, see storage.visits.save)."""
-    flags = tuple(red_flags(visit.study, visit.care))
-    record = VisitRecord(
-        child_id=visit.child_id, person_id=viewer.person_id, visited_on=visit.visited_on,
-        mode=visit.mode, health=visit.health, mood=visit.mood, study=visit.study,
-        care=visit.care, parents=visit.parents, draft_key=visit.draft_key, notes=visit.notes,
-        safety=visit.safety, wishes=visit.wishes, problems=visit.problems,
-        problems_voice=visit.problems_voice, red_flags=flags,
-    )  # fmt: skip
     async with services.engine.begin() as connection:
-        saved = await visits.save(connection, record, child_scope(viewer))
+        saved = await visits.save(
+            connection, visit, person_id=viewer.person_id, scope=child_scope(viewer)
+        )
     if saved is None:
         return None
-    return Recorded(saved[0], saved[1], flags)
+    return Recorded(saved[0], saved[1], visit.red_flags)
 
 
 async def plan_visit(services: Services, viewer: Viewer, child_id: int, on: date) -> bool:

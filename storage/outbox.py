@@ -3,12 +3,14 @@ causes them, claimed by one sender at a time, marked sent once."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -52,6 +54,45 @@ async def plan(session: AsyncSession, messages: list[Message], *, now: datetime)
     )
     result = await session.exec(statement, params=rows)
     return len(result.all())
+
+
+async def plan_to_send(
+    connection: AsyncConnection, message: Message, *, now: datetime
+) -> Outbox | None:
+    """Plans one message and, when nothing is ahead of it in its chat, claims it for sending at
+    once, in one transaction of two statements (Core: a reply to every save comes here).
+    Returns the claimed row; None when it was planned before or waits for its turn."""
+    ahead = await connection.scalar(_ahead_in_chat(), {"chat_id": message.chat_id, "now": now})
+    claimed = None if ahead or message.not_before else now + LEASE
+    row = Outbox(
+        key=message.key, chat_id=message.chat_id, text=message.text,
+        person_id=message.person_id, case_id=message.case_id,
+        buttons=json.dumps(message.buttons, ensure_ascii=False), created_at=now,
+        next_attempt_at=message.not_before or now, attempts=0, claimed_until=claimed,
+    )  # fmt: skip
+    statement = (
+        insert_for(connection, Outbox)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(Outbox.id)
+    )
+    values = row.model_dump(exclude={"id", "sent_at", "message_id", "failed_at"})
+    row.id = (await connection.execute(statement, values)).scalar_one_or_none()
+    return row if row.id is not None and claimed is not None else None
+
+
+@functools.cache
+def _ahead_in_chat() -> Any:
+    """Whether a message of the chat is due, in flight or waiting for a retry (see claim)."""
+    return (
+        select(Outbox.id)
+        .where(
+            col(Outbox.chat_id) == bindparam("chat_id"),
+            col(Outbox.sent_at).is_(None),
+            col(Outbox.failed_at).is_(None),
+            (col(Outbox.next_attempt_at) <= bindparam("now")) | (col(Outbox.error) != ""),
+        )
+        .limit(1)
+    )
 
 
 async def claim(
@@ -113,12 +154,20 @@ async def release_leases(session: AsyncSession) -> None:
     )
 
 
-async def sent(session: AsyncSession, *, outbox_id: int, message_id: int, now: datetime) -> None:
-    await session.exec(
-        update(Outbox)
-        .where(col(Outbox.id) == outbox_id)
-        .values(sent_at=now, message_id=message_id, claimed_until=None)
+async def sent(
+    connection: AsyncConnection, *, outbox_id: int, message_id: int, now: datetime
+) -> None:
+    """Marks a message sent, right after Telegram took it (Core: every message comes here)."""
+    await connection.execute(
+        _SENT, {"outbox_id": outbox_id, "message_id": message_id, "sent_at": now}
     )
+
+
+_SENT = (
+    update(Outbox)
+    .where(col(Outbox.id) == bindparam("outbox_id"))
+    .values(sent_at=bindparam("sent_at"), message_id=bindparam("message_id"), claimed_until=None)
+)
 
 
 async def later(

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -16,7 +15,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
-from care.visits import Care, Health, Mode, Mood, Parents, RedFlag, Safety, Study
+from care.visits import CheckIn
 from storage import audit, due
 from storage.children import scope_clause
 from storage.db import insert_in, select_wide
@@ -76,37 +75,15 @@ def _children_query(scope: ChildScope, child_id: int | None) -> Any:
     return query
 
 
-@dataclass(frozen=True)
-class VisitRecord:
-    """A check-in as stored: the answers, typed; `save` turns them into the row's columns."""
-
-    child_id: int
-    person_id: int
-    visited_on: date
-    mode: Mode
-    health: Health
-    mood: Mood
-    study: Study
-    care: Care
-    parents: Parents
-    draft_key: str
-    notes: Mapping[str, str] = field(default_factory=dict)  # follow-up details by question
-    safety: tuple[Safety, ...] = ()
-    wishes: str = ""
-    problems: str = ""
-    problems_voice: str | None = None  # a Telegram file id, when the problems were spoken
-    red_flags: tuple[RedFlag, ...] = ()
-
-
 COLUMNS = ("child_id", "person_id", "visited_on", "mode", "health", "mood", "study", "care",
            "parents", "notes", "safety", "wishes", "problems", "problems_voice", "red_flags",
            "draft_key")  # fmt: skip
 
 
-def _columns(visit: VisitRecord) -> dict[str, Any]:
+def _columns(visit: CheckIn, person_id: int) -> dict[str, Any]:
     """The row's values: the one place where answers become JSON and comma-joined lists."""
     return {
-        "child_id": visit.child_id, "person_id": visit.person_id, "visited_on": visit.visited_on,
+        "child_id": visit.child_id, "person_id": person_id, "visited_on": visit.visited_on,
         "mode": visit.mode.value, "health": visit.health.value, "mood": visit.mood.value,
         "study": visit.study.value, "care": visit.care.value, "parents": visit.parents.value,
         "notes": json.dumps(dict(visit.notes), ensure_ascii=False),
@@ -141,7 +118,7 @@ _EXISTING = select(Visit.id).where(col(Visit.draft_key) == bindparam("draft_key"
 
 
 async def save(
-    connection: AsyncConnection, visit: VisitRecord, scope: ChildScope
+    connection: AsyncConnection, visit: CheckIn, *, person_id: int, scope: ChildScope
 ) -> tuple[int, bool] | None:
     """Stores a visit once per draft, if the child is in the person's scope at that moment:
     the same check-in confirmed twice, or the same update delivered twice, finds the visit
@@ -149,7 +126,7 @@ async def save(
     longer) the person's to visit. Core on a connection, not the ORM: every check-in ends
     here, and a session's bookkeeping would cost more than the statements (PITFALLS)."""
     insert = _insert_if_visible(connection.dialect.name, scope)
-    inserted = await connection.execute(insert, _columns(visit))
+    inserted = await connection.execute(insert, _columns(visit, person_id))
     new_id = inserted.scalar_one_or_none()
     if new_id is None:
         found = (
@@ -158,7 +135,7 @@ async def save(
         return None if found is None else (found, False)
     await due.after_visit(connection, child_id=visit.child_id, day=visit.visited_on)
     entry = (f"child:{visit.child_id}", "visit", f"visit={new_id}")
-    await audit.record_many(connection, actor_id=visit.person_id, entries=[entry], at=utcnow())
+    await audit.record_many(connection, actor_id=person_id, entries=[entry], at=utcnow())
     return new_id, True
 
 

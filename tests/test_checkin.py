@@ -12,13 +12,12 @@ from sqlmodel import select
 
 from care.access import ChildScope
 from care.roles import Role
-from care.visits import Care, Health, Mode, Mood, Parents, Study
+from care.visits import Care, CheckIn, Health, Mode, Mood, Parents, Study
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage import visits
 from storage.models import Pairing, Visit
-from storage.visits import VisitRecord
 from tests.conftest import child_id, pair_directly, register, seed_ledger, watch_errors
 from workers.drafts import sweep
 
@@ -76,12 +75,12 @@ async def test_english_with_two_children_overdue_first(box: Sandbox) -> None:
     async with box.services.engine.begin() as connection:
         await visits.save(
             connection,
-            VisitRecord(
-                child_id=child, person_id=1, visited_on=earlier, mode=Mode.HOME,
+            CheckIn(
+                child_id=child, visited_on=earlier, mode=Mode.HOME,
                 health=Health.GOOD, mood=Mood.GOOD, study=Study.NORMAL, care=Care.GOOD,
                 parents=Parents.CONTACTED, draft_key="old",
             ),
-            ChildScope(area_path=EAST),
+            person_id=1, scope=ChildScope(area_path=EAST),
         )  # fmt: skip
     await volunteer.send("/checkin")
     assert volunteer.last.text == "Which child did you visit?"

@@ -11,24 +11,25 @@ from sqlmodel import col, select
 
 from care.access import ChildScope
 from care.roles import Role
-from care.visits import Care, Health, Mode, Mood, Parents, Study
+from care.visits import Care, CheckIn, Health, Mode, Mood, Parents, Study
 from sandbox.harness import Sandbox
 from storage import due, visits
 from storage.models import Child
-from storage.visits import VisitRecord
 from tests.conftest import child_id, pair_directly, register, seed_ledger
 
 EAST = "示范县/城关镇/东村"
 
 
 async def save_visit(box: Sandbox, child: int, day: date, key: str) -> None:
-    visit = VisitRecord(
-        child_id=child, person_id=1, visited_on=day, mode=Mode.HOME, health=Health.GOOD,
+    visit = CheckIn(
+        child_id=child, visited_on=day, mode=Mode.HOME, health=Health.GOOD,
         mood=Mood.GOOD, study=Study.NORMAL, care=Care.GOOD, parents=Parents.CONTACTED,
         draft_key=key,
     )  # fmt: skip
     async with box.services.engine.begin() as connection:
-        assert await visits.save(connection, visit, ChildScope(area_path=EAST)) is not None
+        assert await visits.save(
+            connection, visit, person_id=1, scope=ChildScope(area_path=EAST)
+        ) is not None
 
 
 async def kept(box: Sandbox, child: int) -> tuple[date | None, date | None, int | None, int | None]:

@@ -96,9 +96,13 @@ class Sender:
             log.error("a delivery failed: %s", type(task.exception()).__name__)
         self._wake.set()  # the chat's next message may go now
 
-    async def send_now(self, key: str, chat_id: int) -> None:
+    async def send_now(self, key: str, chat_id: int, claimed: Outbox | None = None) -> None:
         """Sends a message at once (a reply to a save), after what is due before it in its
-        chat (order kept) and within the limits; a failure leaves the rest to the retries."""
+        chat (order kept) and within the limits; a failure leaves the rest to the retries.
+        `claimed`: the message, already claimed when it was planned (nothing was ahead)."""
+        if claimed is not None:
+            await self._deliver(claimed)
+            return
         for _ahead in range(20):  # bounded: a chat rarely has more than one or two waiting
             async with self.services.sessions.begin() as session:
                 rows = await outbox.claim(
@@ -149,9 +153,9 @@ class Sender:
                 backoff = min(2.0**row.attempts, 300.0)
                 await self._later(row, backoff, type(exc).__name__, attempt=True)
         else:
-            async with self.services.sessions.begin() as session:
+            async with self.services.engine.begin() as connection:
                 await outbox.sent(
-                    session, outbox_id=row.id, message_id=sent.message_id,
+                    connection, outbox_id=row.id, message_id=sent.message_id,
                     now=self.services.now(),
                 )  # fmt: skip
 
