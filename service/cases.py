@@ -4,7 +4,9 @@ through the outbox, so the reporter is told even after a crash)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -90,26 +92,42 @@ class Changed:
     number: str  # the case number people say on the phone
 
 
-async def acknowledge(services: Services, viewer: Viewer, case_id: int) -> Changed | None:
-    """"I'm handling it": the first to press takes the case; None when `viewer` may not."""
+Step = Callable[[AsyncSession, datetime], Awaitable[bool]]
+
+
+async def _change(
+    services: Services, viewer: Viewer, case_id: int, step: Step, *, notice: str, action: str,
+    **params: str,
+) -> Changed | None:
+    """One step of a case by someone who may handle it, the reporter's notice planned and the
+    step audited in the same transaction; None when `viewer` may not (nothing written)."""
     now = services.now()
     async with services.sessions.begin() as session:
         found = await cases.with_area(session, case_id)
         if found is None or not may_handle(viewer, found[1]):
             return None
         case = found[0]
-        done = await cases.acknowledge(
-            session, case_id=case_id, person_id=viewer.person_id, now=now
-        )
+        done = await step(session, now)
         if done:
-            notice = await _notice(session, services, case, mark("case.acknowledged_notice"),
-                                   name=viewer.name)
-            await outbox.plan(session, [notice], now=now)
-            audit.record(session, actor_id=viewer.person_id, action="case_ack",
+            told = await _notice(session, services, case, notice, **params)
+            await outbox.plan(session, [told], now=now)
+            audit.record(session, actor_id=viewer.person_id, action=action,
                          subject=f"case:{case_id}")  # fmt: skip
     if done:
         services.outbox_planned()
     return Changed(done, number_of(services, case))
+
+
+async def acknowledge(services: Services, viewer: Viewer, case_id: int) -> Changed | None:
+    """"I'm handling it": the first to press takes the case; None when `viewer` may not."""
+
+    async def take(session: AsyncSession, now: datetime) -> bool:
+        return await cases.acknowledge(
+            session, case_id=case_id, person_id=viewer.person_id, now=now
+        )
+
+    return await _change(services, viewer, case_id, take, action="case_ack",
+                         notice=mark("case.acknowledged_notice"), name=viewer.name)  # fmt: skip
 
 
 async def may_resolve(services: Services, viewer: Viewer, case_id: int) -> bool:
@@ -121,20 +139,10 @@ async def resolve(
     services: Services, viewer: Viewer, case_id: int, outcome: str
 ) -> Changed | None:
     """Closes the case with what was done; the reporter is told. None when `viewer` may not."""
-    now = services.now()
-    async with services.sessions.begin() as session:
-        found = await cases.with_area(session, case_id)
-        if found is None or not may_handle(viewer, found[1]):
-            return None
-        case = found[0]
-        done = await cases.resolve(session, case_id=case_id, person_id=viewer.person_id,
+
+    async def close(session: AsyncSession, now: datetime) -> bool:
+        return await cases.resolve(session, case_id=case_id, person_id=viewer.person_id,
                                    outcome=outcome, now=now)  # fmt: skip
-        if done:
-            notice = await _notice(session, services, case, mark("case.resolved_notice"),
-                                   outcome=outcome)  # fmt: skip
-            await outbox.plan(session, [notice], now=now)
-            audit.record(session, actor_id=viewer.person_id, action="case_resolve",
-                         subject=f"case:{case_id}")  # fmt: skip
-    if done:
-        services.outbox_planned()
-    return Changed(done, number_of(services, case))
+
+    return await _change(services, viewer, case_id, close, action="case_resolve",
+                         notice=mark("case.resolved_notice"), outcome=outcome)  # fmt: skip
