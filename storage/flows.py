@@ -4,22 +4,24 @@ states), read once at start and written in groups by toolkit.persistence."""
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlmodel import select
 
-from storage.db import insert_in
+from storage.db import insert_in, select_wide
 from storage.models import UserState
 
 
-async def load(engine: AsyncEngine) -> list[tuple[int, str, str, int | None]]:
-    """Every person's (user id, answers as JSON, conversation states as JSON, last update)."""
+async def load(engine: AsyncEngine) -> list[tuple[int, str, str, int | None, datetime]]:
+    """Every person's (user id, answers as JSON, conversation states as JSON, last update,
+    when the row was written)."""
     async with engine.connect() as connection:
-        query = select(
-            UserState.user_id, UserState.data, UserState.conversations, UserState.last_update
+        query = select_wide(
+            UserState.user_id, UserState.data, UserState.conversations, UserState.last_update,
+            UserState.updated_at,
         )
-        return [(u, d, c, n) for u, d, c, n in await connection.execute(query)]
+        return [(u, d, c, n, at) for u, d, c, n, at in await connection.execute(query)]
 
 
 async def write(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import and_, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
@@ -80,16 +80,25 @@ async def plan_to_send(
     return row if row.id is not None and claimed is not None else None
 
 
+def _blocks_its_chat(message: Any, now: Any) -> Any:
+    """A message that later ones of its chat must wait for: not sent, not given up, and due,
+    in flight or waiting to be tried again. Only one held back and never tried (a reminder
+    kept for the morning) lets later ones by."""
+    return and_(
+        col(message.sent_at).is_(None),
+        col(message.failed_at).is_(None),
+        (col(message.next_attempt_at) <= now) | (col(message.error) != ""),
+    )
+
+
 @functools.cache
 def _ahead_in_chat() -> Any:
-    """Whether a message of the chat is due, in flight or waiting for a retry (see claim)."""
+    """Whether the chat has a message that a new one must wait for (see claim)."""
     return (
         select(Outbox.id)
         .where(
             col(Outbox.chat_id) == bindparam("chat_id"),
-            col(Outbox.sent_at).is_(None),
-            col(Outbox.failed_at).is_(None),
-            (col(Outbox.next_attempt_at) <= bindparam("now")) | (col(Outbox.error) != ""),
+            _blocks_its_chat(Outbox, bindparam("now")),
         )
         .limit(1)
     )
@@ -111,9 +120,7 @@ async def claim(
         .where(
             ahead.chat_id == Outbox.chat_id,
             col(ahead.id) < col(Outbox.id),
-            col(ahead.sent_at).is_(None),
-            col(ahead.failed_at).is_(None),
-            (col(ahead.next_attempt_at) <= now) | (col(ahead.error) != ""),
+            _blocks_its_chat(ahead, now),
         )
         .exists()
     )

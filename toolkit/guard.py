@@ -62,10 +62,15 @@ async def persist(update: Update, context: BotContext) -> None:
     """Last: hands what the update changed in flows in progress (state and answers) to the
     persistence, which writes it within milliseconds (toolkit.persistence)."""
     application = context.application
+    user = update.effective_user
+    if user is not None:
+        # PTB marks the user's data for the persistence only after the last group: without
+        # this, the mark below would be written before the answers of this very update.
+        application.mark_data_for_update_persistence(user_ids=user.id)
     await application.update_persistence()
     persistence = _persistence(context)
-    if _private(update) and update.effective_user is not None:
-        persistence.handled(update.effective_user.id, update.update_id)
+    if _private(update) and user is not None:
+        persistence.handled(user.id, update.update_id)
     persistence.write_soon()
 
 

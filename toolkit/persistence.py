@@ -14,6 +14,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -41,6 +42,7 @@ class Snapshot(str):
 
 WRITE_WINDOW = 0.02  # seconds of updates gathered into one write
 RETRY_AFTER = 1.0
+MARK_KEPT = timedelta(days=1)  # how long an update's id is remembered (Telegram keeps a day)
 Flows = dict[str, dict[str, int]]  # flow name -> "chat,user" -> state
 
 
@@ -60,7 +62,8 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
         # What the database holds (or will once flushed), per person.
         self._data: dict[int, str] = {}
         self._flows: dict[int, Flows] = defaultdict(dict)
-        self._seen: dict[int, int] = {}  # the last update of each private chat handled
+        # the last update of each private chat handled, and when it was
+        self._seen: dict[int, tuple[int, datetime]] = {}
         self._dirty: set[int] = set()
         self._lock = asyncio.Lock()
         self._loaded = False
@@ -69,11 +72,11 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
     async def _load(self) -> None:
         if self._loaded:
             return
-        for user_id, data, conversations, last_update in await table.load(self.engine):
+        for user_id, data, conversations, last_update, at in await table.load(self.engine):
             self._data[user_id] = data
             self._flows[user_id] = json.loads(conversations)
             if last_update is not None:
-                self._seen[user_id] = last_update
+                self._seen[user_id] = (last_update, at)
         self._loaded = True
 
     # -- reading, once at start -------------------------------------------------------------
@@ -153,14 +156,16 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
         """Whether this update of the person's private chat was handled already (and its
         effect on their flows stored with it): Telegram delivers again, after a crash, what
         it had handed over but not seen confirmed. Update ids only grow, and a chat's updates
-        are handled in order (toolkit.processor)."""
-        return update_id <= self._seen.get(user_id, -1)
+        are handled in order (toolkit.processor). A mark older than a day is ignored: Telegram
+        keeps an update for a day at most, and after a week without any it may start the ids
+        anew, lower."""
+        seen = self._seen.get(user_id)
+        return seen is not None and update_id <= seen[0] and self.clock() - seen[1] < MARK_KEPT
 
     def handled(self, user_id: int, update_id: int) -> None:
         """Records the update as handled: written with the flows it changed, in one row."""
-        if update_id > self._seen.get(user_id, -1):
-            self._seen[user_id] = update_id
-            self._dirty.add(user_id)
+        self._seen[user_id] = (update_id, self.clock())
+        self._dirty.add(user_id)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -196,7 +201,8 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
                 rows.append(
                     {"user_id": user_id, "data": self._data.get(user_id, "{}"),
                      "conversations": json.dumps(flows, sort_keys=True),
-                     "last_update": self._seen.get(user_id), "updated_at": now}
+                     "last_update": self._seen.get(user_id, (None, now))[0],
+                     "updated_at": now}
                 )  # fmt: skip
             try:
                 await table.write(self.engine, rows)

@@ -16,7 +16,14 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from service.services import Services
 from storage import cases, outbox
@@ -50,6 +57,9 @@ class Sender:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._flying: set[asyncio.Task[None]] = set()
+        # What this process is delivering: a message whose lease ran out while it waited in
+        # the limiter (a long flood wait) is claimed again, and must not go out twice.
+        self._delivering: set[int] = set()
         self.services.outbox_planned = self.wake  # use cases wake the sender after planning
         self.services.deliver_now = self.send_now
 
@@ -122,6 +132,16 @@ class Sender:
 
     async def _deliver(self, row: Outbox) -> None:
         assert row.id is not None
+        if row.id in self._delivering:
+            return  # still on its way from an earlier claim: its lease ran out meanwhile
+        self._delivering.add(row.id)
+        try:
+            await self._deliver_once(row)
+        finally:
+            self._delivering.discard(row.id)
+
+    async def _deliver_once(self, row: Outbox) -> None:
+        assert row.id is not None
         # Telegram's limits are the limiter's (toolkit.limiter), shared with every reply;
         # alerts and replies to a save go before reminders and nudges.
         kind = Kind.URGENT if row.case_id is not None else Kind.BULK
@@ -146,12 +166,14 @@ class Sender:
             await self._unreachable(row)
         except BadRequest as exc:
             await self._failed(row, f"bad_request: {exc.message[:80]}")
-        except NetworkError as exc:  # includes TimedOut and Telegram's 5xx
+        except NetworkError as exc:  # Telegram's 5xx, a broken connection
             if row.attempts + 1 >= MAX_ATTEMPTS:
                 await self._failed(row, "network")
             else:
                 backoff = min(2.0**row.attempts, 300.0)
                 await self._later(row, backoff, type(exc).__name__, attempt=True)
+        except TelegramError as exc:  # e.g. a group became a supergroup: never sendable as is
+            await self._failed(row, f"{type(exc).__name__}: {exc.message[:80]}")
         else:
             async with self.services.engine.begin() as connection:
                 await outbox.sent(
