@@ -15,7 +15,7 @@ from telegram.ext import (
 
 from care.invites import InviteState
 from care.roles import Gender, Role, clean_name
-from locales import LOCALES, labels
+from locales import LANGUAGE_NAMES, LOCALES, labels
 from locales import _ as mark
 from service import invites
 from service.actions import Action
@@ -31,7 +31,6 @@ LANGUAGE_CHOICE = Action("ob:lang")  # ob:lang:<locale>
 GENDER_CHOICE = Action("ob:gender")  # ob:gender:<gender>
 
 LANGUAGE, NAME, GENDER = range(3)
-LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -74,7 +73,7 @@ async def _ask(update: Update, context: BotContext, step: int, note: str = "") -
     prefix = f"{note}\n\n" if note else ""
     t = context.t
     if step == LANGUAGE:
-        buttons = [(LANGUAGE_LABELS[loc], LANGUAGE_CHOICE(loc)) for loc in LOCALES]
+        buttons = [(LANGUAGE_NAMES[loc], LANGUAGE_CHOICE(loc)) for loc in LOCALES]
         await chat.send_message(prefix + t("onboarding.ask_language"), reply_markup=column(buttons))
     elif step == NAME:
         await chat.send_message(prefix + t("onboarding.ask_name"))

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from care.roles import Role
-from locales import LOCALES
+from locales import LANGUAGE_NAMES, LOCALES
 from locales import _ as mark
 from service import people
 from service.actions import Action
@@ -18,7 +18,6 @@ from toolkit.context import BotContext
 from toolkit.keyboards import column
 from toolkit.menus import help_text, set_menu
 
-LANGUAGE_LABELS = {"zh_CN": "中文", "en": "English"}
 HELP = Command("help", None, mark("cmd.help"), menu=5, guest=True)
 LANGUAGE = Command("language", Role.VOLUNTEER, mark("cmd.language"), menu=6)
 CANCEL = Command("cancel", None, mark("cmd.cancel"), menu=7)
@@ -33,7 +32,7 @@ async def show_help(update: Update, context: BotContext) -> None:
 
 async def ask_language(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    buttons = [(LANGUAGE_LABELS[loc], CHOOSE(loc)) for loc in LOCALES]
+    buttons = [(LANGUAGE_NAMES[loc], CHOOSE(loc)) for loc in LOCALES]
     await update.effective_message.reply_text(
         context.t("language.ask"), reply_markup=column(buttons)
     )

@@ -17,7 +17,6 @@ from locales import Translator, labels
 from locales import _ as mark
 from service import children as service
 from service.actions import (
-    CHILD_CARD,
     EDIT_CHILD,
     PAIR_CHILD,
     PAIRING_REVIEWED,
@@ -34,6 +33,7 @@ CATEGORIES = list(Category)
 
 CHILDREN = Command("children", Role.DIRECTOR, mark("cmd.children"), menu=3)
 CHILD = Command("child", Role.VOLUNTEER, mark("cmd.child"), menu=8)
+CHILD_CARD = Action("chc")  # chc:<child>: a child's card
 TURN = Action("chl")  # chl:<page>:<village>:<category>:<colour>: a page of /children
 FILTER = Action("chf")  # chf:<v|c|k>:<page>:<village>:<category>:<colour>: a filter's choices
 BY_VILLAGE, BY_CATEGORY, BY_COLOUR = "v", "c", "k"  # the filters, as FILTER names them

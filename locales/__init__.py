@@ -17,6 +17,8 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 
 LOCALES = ("zh_CN", "en")
+# Each language in itself, for the buttons that choose one (not translated, on purpose).
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 DOMAIN = "messages"
 LOCALE_DIR = Path(__file__).parent
 

@@ -64,7 +64,6 @@ CASE_OPEN = Action("case:open")  # case:open:<case>: the case's private view
 CASE_RESOLVE = Action("case:res")  # case:res:<case>: resolve with an outcome
 PLAN_VISIT = Action("vp:plan")  # vp:plan:<child>: plan a visit date
 SNOOZE = Action("vp:snz")  # vp:snz:<child>: snooze the reminders of a child
-CHILD_CARD = Action("chc")  # chc:<child>: a child's card
 EDIT_CHILD = Action("ce")  # ce:<colour|school|guardian>:<child>: edit a field of a child
 PAIR_CHILD = Action("pair:child")  # pair:child:<child>: pair (or reassign) this child
 UNPAIR_CHILD = Action("unp:child")  # unp:child:<child>: end a pairing of this child
