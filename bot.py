@@ -29,7 +29,7 @@ from telegram.warnings import PTBUserWarning
 import conversations
 import handlers
 from care.roles import AreaPathError, Role
-from locales import Translator
+from locales import Translator, locale_for
 from service import invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
@@ -38,6 +38,7 @@ from storage.db import make_engine, make_sessions
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
 from toolkit.guard import PERSIST_GROUP, identify, persist
+from toolkit.inbox import Inbox, InboxQueue
 from toolkit.ledger_report import summary
 from toolkit.limiter import Limiter
 from toolkit.menus import set_default_menu
@@ -65,8 +66,8 @@ class AnotherInstance(RuntimeError):
     """Another instance of the bot is running on the same database."""
 
 
-def build_update_processor() -> PerChatProcessor:
-    return PerChatProcessor(max_concurrent_updates=64)
+def build_update_processor(inbox: Inbox | None = None) -> PerChatProcessor:
+    return PerChatProcessor(max_concurrent_updates=64, inbox=inbox)
 
 
 def build_application(
@@ -80,25 +81,29 @@ def build_application(
     """The whole bot: handlers, conversations and services. `request` swaps the transport
     (the sandbox's fake Bot API in tests, simulate and benchmarks). `exclusive`: this is the
     one active instance on its database (`run`); it refuses to start beside another."""
+    if services is None:
+        engine = make_engine(settings.database_url)
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+    inbox = Inbox(services.engine)
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value() if settings.bot_token else "0:sandbox")
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext, user_data=UserData))
-        .concurrent_updates(build_update_processor())
+        .concurrent_updates(build_update_processor(inbox))
+        .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if services is None:
-        engine = make_engine(settings.database_url)
-        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
     builder = builder.persistence(DbPersistence(services.engine))
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data["inbox"] = inbox
     application.bot_data["exclusive"] = exclusive
     add_handlers(application)
     return application
@@ -142,14 +147,41 @@ async def _post_init(application: BotApplication) -> None:
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:
         sender.start()
+    await _take_up_inbox(application, services)
     jobs.schedule(application)
+
+
+async def _take_up_inbox(application: BotApplication, services: Services) -> None:
+    """Updates a crash interrupted go first, before anything new is fetched; and from now on,
+    people whose message waits for the database are told."""
+    queue = application.update_queue
+    assert isinstance(queue, InboxQueue)
+    queue.bot = application.bot
+
+    def waiting(update: Update) -> str:
+        user = update.effective_user
+        locale = locale_for(user.language_code if user else None, services.settings.default_locale)
+        t = services.translator(locale)
+        return t("inbox.waiting")
+
+    queue.waiting_text = waiting
+    interrupted = await queue.inbox.unfinished(application.bot)
+    for update in interrupted:
+        await queue.put_stored(update)
+    if interrupted:
+        log.info("%d updates interrupted by a stop are handled again", len(interrupted))
+
+
+async def _post_stop(application: BotApplication) -> None:
+    """Every update is handled by now; the bot's HTTP client is still open."""
+    sender = application.bot_data.get("sender")
+    if sender is not None:
+        await sender.stop()
+    await application.bot_data["inbox"].flush()
 
 
 async def _post_shutdown(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
-    sender = application.bot_data.get("sender")
-    if sender is not None:
-        await sender.stop()
     claim = application.bot_data.pop("claim", None)
     if claim is not None:  # last: the persistence and the sender have written what they had
         await claim.release()

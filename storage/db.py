@@ -8,6 +8,8 @@ from typing import Any, cast
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -79,3 +81,12 @@ def key(column: int | None) -> Mapped[int]:
 
 def make_sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached or was busy for now (down,
+    restarting, the connection lost, SQLite locked past its busy timeout), as opposed to a
+    statement it refused: worth waiting for and trying again."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated

@@ -165,6 +165,21 @@ class UserState(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
+class InboxUpdate(SQLModel, table=True):
+    """The durable inbox: every update as it arrived, stored before it is handled and marked
+    done after (toolkit.inbox). A seen id is not taken again; after a crash, what was stored
+    but not done is handled on start. The payload is dropped once done: it holds what people
+    wrote."""
+
+    __tablename__ = "inbox"
+
+    update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    payload: str | None = None  # the update as JSON, until done
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), index=True)
+
+
 class Visit(SQLModel, table=True):
     """A visit check-in (走访). `draft_key` makes saving idempotent."""
 

@@ -27,6 +27,7 @@ from service.replies import plan_reply
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
 from toolkit.keyboards import keyboard
+from toolkit.saving import NotSaved, patiently
 
 ASKING, CONFIRMING = range(2)
 log = logging.getLogger("carebot.form")
@@ -339,7 +340,13 @@ class Form:
             # update, and its reply goes through the outbox, so Telegram failing now can delay
             # the reply but never lose the record.
             try:
-                reply = await self.save(update, context, draft["answers"])
+                reply = await patiently(
+                    update, context, lambda: self.save(update, context, draft["answers"])
+                )
+            except NotSaved:  # the database stayed away: the answers wait for another press
+                await _quietly(query.answer())
+                await _quietly(_tell(update, t("save.not_yet")))
+                return CONFIRMING
             except Forbidden as refusal:  # the summary, and the flow, end here
                 self.forget(context)
                 await _quietly(query.answer())
