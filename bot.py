@@ -37,6 +37,7 @@ from storage import instance, migrate, outbox
 from storage.db import make_engine, make_sessions
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
+from toolkit.groupcommit import GroupCommit
 from toolkit.guard import PERSIST_GROUP, identify, persist
 from toolkit.inbox import Inbox, InboxQueue
 from toolkit.ledger_report import summary
@@ -84,7 +85,8 @@ def build_application(
     if services is None:
         engine = make_engine(settings.database_url)
         services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
-    inbox = Inbox(services.engine)
+    writer = GroupCommit(services.engine)  # the inbox's and the flows' frequent small writes
+    inbox = Inbox(services.engine, writer)
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value() if settings.bot_token else "0:sandbox")
@@ -100,7 +102,7 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    builder = builder.persistence(DbPersistence(services.engine))
+    builder = builder.persistence(DbPersistence(services.engine, writer))
     application = builder.build()
     application.bot_data["services"] = services
     application.bot_data["inbox"] = inbox
@@ -165,7 +167,7 @@ async def _take_up_inbox(application: BotApplication, services: Services) -> Non
         return t("inbox.waiting")
 
     queue.waiting_text = waiting
-    interrupted = await queue.inbox.unfinished(application.bot)
+    interrupted = await queue.inbox.load(application.bot)
     for update in interrupted:
         await queue.put_stored(update)
     if interrupted:
@@ -177,7 +179,7 @@ async def _post_stop(application: BotApplication) -> None:
     sender = application.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
-    await application.bot_data["inbox"].flush()
+    await application.bot_data["inbox"].writer.now()
 
 
 async def _post_shutdown(application: BotApplication) -> None:

@@ -1,37 +1,47 @@
-"""The durable inbox's table (toolkit.inbox holds the rules): updates stored as they arrive,
-marked done in groups, read back after a crash, and forgotten a day after they were done."""
+"""The durable inbox's table (toolkit.inbox holds the rules): updates stored as they arrive and
+marked done (both in the rounds of toolkit.groupcommit), read back after a crash, and
+forgotten a day after they were done."""
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
 from storage.db import insert_in, select_wide
 from storage.models import InboxUpdate
 
 
-async def store(engine: AsyncEngine, rows: Sequence[dict[str, Any]]) -> set[int]:
-    """Stores the updates not seen before, in one transaction; returns their ids."""
-    async with engine.begin() as connection:
-        new = await connection.execute(_store(connection.dialect.name), list(rows))
-        return {update_id for (update_id,) in new}
-
-
-async def finish(engine: AsyncEngine, update_ids: Sequence[int], now: datetime) -> None:
-    """Marks updates done and drops what they carried."""
-    async with engine.begin() as connection:
+async def write(
+    connection: AsyncConnection, rows: Sequence[dict[str, Any]], done: Collection[int],
+    now: datetime,
+) -> None:
+    """New updates (those already done stored as done, without their payload), then the done
+    marks of earlier ones, in the caller's transaction. An id stored before is left as it is."""
+    if rows:
+        await connection.execute(
+            _store(connection.dialect.name),
+            [{**row, "payload": None, "done_at": now} if row["update_id"] in done
+             else {**row, "done_at": None} for row in rows],
+        )  # fmt: skip
+    if done:
         await connection.execute(
             update(InboxUpdate)
             .where(col(InboxUpdate.update_id).in_(bindparam("ids", expanding=True)))
             .values(done_at=now, payload=None),
-            {"ids": list(update_ids)},
+            {"ids": list(done)},
         )
+
+
+async def seen(engine: AsyncEngine) -> set[int]:
+    """Every id the table remembers (done within a day, or not done)."""
+    async with engine.connect() as connection:
+        return set((await connection.scalars(select(col(InboxUpdate.update_id)))).all())
 
 
 async def unfinished(engine: AsyncEngine) -> list[tuple[int, str]]:
@@ -55,8 +65,5 @@ async def forget(engine: AsyncEngine, done_before: datetime) -> int:
 
 @functools.lru_cache
 def _store(dialect: str) -> Any:
-    """Built once: it runs for every update. A seen id conflicts and comes back as nothing."""
-    insert = insert_in(dialect, InboxUpdate)
-    return insert.on_conflict_do_nothing(index_elements=["update_id"]).returning(
-        InboxUpdate.update_id
-    )
+    """Built once: it runs for every update."""
+    return insert_in(dialect, InboxUpdate).on_conflict_do_nothing(index_elements=["update_id"])

@@ -23,16 +23,16 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telegram import Bot, Update
 from telegram.error import TelegramError
 
 from storage import inbox as table
 from storage.db import unavailable
 from storage.types import utcnow
+from toolkit.groupcommit import GroupCommit
 
 log = logging.getLogger("carebot.inbox")
-WRITE_WINDOW = 0.02  # seconds of done marks gathered into one write
 RETRY_FIRST, RETRY_MAX = 0.5, 10.0  # seconds between tries while the database is down
 KEPT = timedelta(days=1)  # done ids are remembered as long as Telegram may deliver again
 TOLD_EVERY = 300.0  # seconds: one "we'll handle it shortly" per chat while it lasts
@@ -46,61 +46,83 @@ def chat_of(update: object) -> int:
     return 0
 
 
+Row = dict[str, object]
+
+
 class Inbox:
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.engine, self.clock = engine, clock
-        self._done: list[int] = []
-        self._writer: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+    """Stages updates and done marks for the bot's group commit (toolkit.groupcommit)."""
 
-    async def accept(self, updates: Sequence[Update]) -> list[Update]:
-        """Stores the updates; returns those not seen before, to be handled."""
-        now = self.clock()
-        rows = [
-            {"update_id": u.update_id, "chat_id": chat_of(u), "payload": u.to_json(),
-             "received_at": now}
-            for u in updates
-        ]  # fmt: skip
-        new = await table.store(self.engine, rows)
-        for update in updates:
-            if update.update_id not in new:
-                log.info("update %s arrived again: dropped", update.update_id)
-        return [u for u in updates if u.update_id in new]
+    def __init__(
+        self, engine: AsyncEngine, writer: GroupCommit, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.engine, self.writer, self.clock = engine, writer, clock
+        self._staged: dict[int, Row] = {}
+        self._done: set[int] = set()
+        self._seen: set[int] = set()  # ids taken: by this process, or stored (read on start)
+        writer.join(self)
 
-    async def unfinished(self, bot: Bot) -> list[Update]:
-        """What a crash interrupted: stored, not done, oldest first."""
+    async def load(self, bot: Bot) -> list[Update]:
+        """On start: the ids seen before, and what a crash interrupted (stored, not done),
+        oldest first."""
+        self._seen |= await table.seen(self.engine)
         rows = await table.unfinished(self.engine)
         return [Update.de_json(json.loads(payload), bot) for _update_id, payload in rows]
 
+    def stage(self, updates: Sequence[Update]) -> list[Update]:
+        """Takes the updates not seen before (to be stored, then handled) and returns them."""
+        now, new = self.clock(), []
+        for update in updates:
+            if update.update_id in self._seen:
+                log.info("update %s arrived again: dropped", update.update_id)
+                continue
+            self._seen.add(update.update_id)
+            self._staged[update.update_id] = {
+                "update_id": update.update_id, "chat_id": chat_of(update),
+                "payload": update.to_json(), "received_at": now,
+            }  # fmt: skip
+            new.append(update)
+        return new
+
+    async def stored(self) -> None:
+        """Returns once everything staged so far is committed (raises what the write did)."""
+        await self.writer.now()
+
+    async def accept(self, updates: Sequence[Update]) -> list[Update]:
+        """Stages and stores the updates; returns those not seen before, to be handled."""
+        new = self.stage(updates)
+        if new:
+            await self.stored()
+        return new
+
     def done(self, update_id: int) -> None:
-        """Marks the update done, within milliseconds (one write for all marks meanwhile)."""
-        self._done.append(update_id)
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
-
-    async def _write_soon(self) -> None:
-        while self._done:
-            await asyncio.sleep(WRITE_WINDOW)
-            try:
-                await self.flush()
-            except Exception as exc:  # the marks stay staged; at worst handled again
-                log.error("marking updates done failed: %s; retrying", type(exc).__name__)
-                await asyncio.sleep(RETRY_FIRST)
-
-    async def flush(self) -> None:
-        async with self._lock:
-            ids, self._done = self._done, []
-            if not ids:
-                return
-            try:
-                await table.finish(self.engine, ids, self.clock())
-            except Exception:
-                self._done = ids + self._done
-                raise
+        """Marks the update done, within milliseconds, in the next round of writes."""
+        self._done.add(update_id)
+        self.writer.soon()
 
     async def forget_old(self) -> int:
         """Drops ids done more than a day ago; returns how many."""
         return await table.forget(self.engine, self.clock() - KEPT)
+
+    # -- a part of the group commit ------------------------------------------------------------
+
+    def take(self) -> tuple[list[Row], set[int]] | None:
+        if not self._staged and not self._done:
+            return None
+        batch = (list(self._staged.values()), self._done)
+        self._staged, self._done = {}, set()
+        return batch
+
+    async def write(self, connection: AsyncConnection, batch: tuple[list[Row], set[int]]) -> None:
+        rows, done = batch
+        await table.write(connection, rows, done, self.clock())
+
+    def give_back(self, batch: tuple[list[Row], set[int]], error: BaseException) -> None:
+        rows, done = batch
+        if not unavailable(error):  # not the database's pause: these rows would never go
+            log.error("%d updates not stored: %s", len(rows), type(error).__name__)
+            return
+        self._staged = {int(str(r["update_id"])): r for r in rows} | self._staged
+        self._done |= done
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -118,20 +140,21 @@ class InboxQueue(asyncio.Queue[object]):
         if not isinstance(item, Update):  # the application's own signals
             await super().put(item)
             return
-        for update in await self._store(item):
-            await super().put(update)
+        if self.inbox.stage([item]):
+            await self._stored(item)
+            await super().put(item)
 
-    async def _store(self, update: Update) -> list[Update]:
+    async def _stored(self, update: Update) -> None:
         wait = RETRY_FIRST
         while True:
             try:
-                return await self.inbox.accept([update])
+                return await self.inbox.stored()
             except Exception as exc:
                 if not unavailable(exc):
                     # Not a pause of the database but a fault: handle the update anyway
                     # rather than hold up everyone's behind it.
                     log.error("update %s not stored: %s", update.update_id, type(exc).__name__)
-                    return [update]
+                    return
                 log.warning("database unavailable (%s): update %s waits",
                             type(exc).__name__, update.update_id)  # fmt: skip
                 await self._tell_waiting(update)
