@@ -35,6 +35,7 @@ from service.services import Services
 from settings import Settings, SettingsError, load_settings
 from storage import instance, migrate, outbox
 from storage.db import make_engine, make_sessions
+from toolkit import logs
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
 from toolkit.groupcommit import GroupCommit
@@ -275,14 +276,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
     sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the bot token
-    if args.command == "simulate":  # the terminal is the chat: keep the log out of it
-        logging.getLogger().setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        # The terminal is the simulator's chat: keep the log out of it but for warnings.
+        logs.setup(settings, level="WARNING" if args.command == "simulate" else None)
         if args.command == "migrate":
             asyncio.run(run_migrations(settings))
             print("database is up to date")
