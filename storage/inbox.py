@@ -9,7 +9,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import col
 
@@ -21,21 +21,14 @@ async def write(
     connection: AsyncConnection, rows: Sequence[dict[str, Any]], done: Collection[int],
     now: datetime,
 ) -> None:
-    """New updates (those already done stored as done, without their payload), then the done
-    marks of earlier ones, in the caller's transaction. An id stored before is left as it is."""
-    if rows:
-        await connection.execute(
-            _store(connection.dialect.name),
-            [{**row, "payload": None, "done_at": now} if row["update_id"] in done
-             else {**row, "done_at": None} for row in rows],
-        )  # fmt: skip
-    if done:
-        await connection.execute(
-            update(InboxUpdate)
-            .where(col(InboxUpdate.update_id).in_(bindparam("ids", expanding=True)))
-            .values(done_at=now, payload=None),
-            {"ids": list(done)},
-        )
+    """New updates (those already done stored as done, without their payload) and the done
+    marks of earlier ones, in one statement in the caller's transaction."""
+    staged = {int(row["update_id"]) for row in rows}
+    marks = [{"update_id": i, "chat_id": None, "payload": None, "received_at": now,
+              "done_at": now} for i in done if i not in staged]  # fmt: skip
+    new = [{**row, "payload": None, "done_at": now} if row["update_id"] in done
+           else {**row, "done_at": None} for row in rows]  # fmt: skip
+    await connection.execute(_store(connection.dialect.name), new + marks)
 
 
 async def seen(engine: AsyncEngine) -> set[int]:
@@ -66,4 +59,9 @@ async def forget(engine: AsyncEngine, done_before: datetime) -> int:
 @functools.lru_cache
 def _store(dialect: str) -> Any:
     """Built once: it runs for every update."""
-    return insert_in(dialect, InboxUpdate).on_conflict_do_nothing(index_elements=["update_id"])
+    insert = insert_in(dialect, InboxUpdate)
+    # A done mark meets its row: it ends it. (A new update never meets one: ids are checked.)
+    return insert.on_conflict_do_update(
+        index_elements=["update_id"],
+        set_={"done_at": insert.excluded.done_at, "payload": insert.excluded.payload},
+    )

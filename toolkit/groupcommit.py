@@ -1,6 +1,7 @@
 """One writer for the small writes every update makes (the inbox's rows and done marks, the
 flows in progress): each round is one transaction holding everything every part staged
-meanwhile, so many updates share one commit (with SQLite's synchronous=FULL, one fsync).
+meanwhile, so many updates share one commit, and that commit does not wait for the disk
+(`relaxed_commit` says what that risks and why it is enough).
 
 A part stages in memory and asks for a round `now()` (it waits until its rows are committed;
 the inbox before an update is handled) or `soon()` (within WINDOW seconds; the flows). A round
@@ -93,9 +94,7 @@ class GroupCommit:
         number = self._started
         try:
             if batches:
-                async with self.engine.begin() as connection:
-                    for part, batch in batches:
-                        await part.write(connection, batch)
+                await relaxed_commit(self.engine, batches)
         except Exception as error:
             log.error("a group commit failed: %s; trying again", type(error).__name__)
             for part, batch in reversed(batches):
@@ -108,3 +107,28 @@ class GroupCommit:
             self._committed = number
             self._changed.notify_all()
         return True
+
+
+async def relaxed_commit(engine: AsyncEngine, batches: list[tuple[Part, Any]]) -> None:
+    """One transaction for every batch, committed without waiting for the disk: the process
+    may die right after and the rows stand (they are in the database's log), but a power cut
+    or an operating-system crash before the next durable commit (any saved record's, which
+    flushes the log they share; or a checkpoint) would lose them. What is lost then is an
+    update that was not a save (the person answers once more) or a flow's last step; every
+    record is committed durably (storage.db: synchronous=FULL)."""
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        try:
+            if sqlite:  # SQLite changes it outside a transaction only
+                await connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+                await connection.commit()
+            else:
+                await connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+            for part, batch in batches:
+                await part.write(connection, batch)
+            await connection.commit()
+        finally:
+            await connection.rollback()
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA synchronous=FULL")
+                await connection.commit()
