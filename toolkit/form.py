@@ -27,7 +27,7 @@ from service.replies import plan_reply
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
 from toolkit.keyboards import keyboard
-from toolkit.saving import NotSaved, patiently
+from toolkit.saving import NotSaved, patiently, quietly
 
 ASKING, CONFIRMING = range(2)
 log = logging.getLogger("carebot.form")
@@ -344,13 +344,13 @@ class Form:
                     update, context, lambda: self.save(update, context, draft["answers"])
                 )
             except NotSaved:  # the database stayed away: the answers wait for another press
-                await _quietly(query.answer())
-                await _quietly(_tell(update, t("save.not_yet")))
+                await quietly(query.answer())
+                await quietly(_tell(update, t("save.not_yet")))
                 return CONFIRMING
             except Forbidden as refusal:  # the summary, and the flow, end here
                 self.forget(context)
-                await _quietly(query.answer())
-                await _quietly(query.edit_message_text(t(refusal.key)))
+                await quietly(query.answer())
+                await quietly(query.edit_message_text(t(refusal.key)))
                 return ConversationHandler.END
             receipt = await self.receipt(context, draft["answers"]) if self.receipt else None
             text, rows = reply if isinstance(reply, tuple) else (reply, [])
@@ -358,11 +358,11 @@ class Form:
             assert chat is not None
             viewer = context.viewer
             self.forget(context)
-            await _quietly(query.answer())
+            await quietly(query.answer())
             if receipt is not None:  # the receipt replaces the summary and its buttons
-                await _quietly(self._clear(update, context, receipt, draft))
+                await quietly(self._clear(update, context, receipt, draft))
             else:
-                await _quietly(query.edit_message_reply_markup(None))
+                await quietly(query.edit_message_reply_markup(None))
             await plan_reply(
                 context.services, key=f"{self.name}:{draft.get('id') or uuid.uuid4().hex}",
                 chat_id=chat.id, text=text, buttons=rows,
@@ -446,15 +446,6 @@ def _media_answer(message: Message, kinds: frozenset[str]) -> dict[str, Any] | N
 
 def _placeholders(answers: Answers) -> dict[str, str]:
     return {k: str(v) for k, v in answers.items() if isinstance(v, str | int)}
-
-
-async def _quietly(call: Awaitable[Any]) -> None:
-    """A Bot API call after the record is saved: if Telegram fails it, the record stands and
-    the reply still comes through the outbox, so the person gets no apology for it."""
-    try:
-        await call
-    except TelegramError as error:
-        log.warning("after a save, a Bot API call failed: %s", type(error).__name__)
 
 
 async def _tell(update: Update, text: str) -> None:

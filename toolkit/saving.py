@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -54,3 +54,12 @@ async def _say(update: Update, text: str) -> None:
         await chat.send_message(text)
     except TelegramError as error:  # the save goes on; the reply will say how it went
         log.warning("could not say the save is waiting: %s", type(error).__name__)
+
+
+async def quietly(call: Awaitable[Any]) -> None:
+    """A Bot API call after the record is saved: if Telegram fails it, the record stands and
+    the reply still comes through the outbox, so the person gets no apology for it."""
+    try:
+        await call
+    except TelegramError as error:
+        log.warning("after a save, a Bot API call failed: %s", type(error).__name__)
