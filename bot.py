@@ -50,9 +50,11 @@ from workers import jobs
 from workers.sender import Sender
 
 log = logging.getLogger("carebot")
-# Each update is offered to the handlers in this order until one takes it: the flows people use
-# most first, then every other flow, then the one-step commands, and the catch-alls last.
-FIRST = ("conversations.checkin", "conversations.report")
+# Each update is offered to the handlers in this order until one takes it: the reports first
+# (they may interrupt any other flow, and while they run they take the person's input), the
+# check-in next (the flow people use most), then every other flow, then the one-step commands,
+# and the catch-alls last.
+FIRST = ("conversations.report", "conversations.checkin")
 LAST = ("handlers.basic",)
 
 # Our conversations mix buttons and typed answers, so they key on (chat, user), not on the

@@ -181,7 +181,7 @@ def handlers() -> list[ConversationHandler[BotContext]]:
                 *anything_else(reask),
             ],
         },
-        fallbacks=fallbacks(reask, _forget),
+        fallbacks=fallbacks(reask, _forget, always_open=False),
         allow_reentry=True,
         persistent=True,
         name="onboarding",

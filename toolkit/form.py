@@ -25,7 +25,7 @@ from locales import _ as mark
 from service.actions import Action
 from service.replies import plan_reply
 from toolkit.context import BotContext
-from toolkit.flows import anything_else, busy_elsewhere, fallbacks
+from toolkit.flows import RESUMABLE, anything_else, busy_elsewhere, fallbacks, resume_rows
 from toolkit.keyboards import keyboard
 from toolkit.saving import NotSaved, patiently, quietly
 
@@ -98,6 +98,7 @@ class Form:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", Action(self.prefix))
+        RESUMABLE[self.name] = self.action("resume")
 
     def draft(self, context: BotContext) -> dict[str, Any]:
         assert context.user_data is not None  # the guard lets through only updates of a person
@@ -286,6 +287,10 @@ class Form:
         draft = self.draft(context)
         action, _, value = (self.action.value(query.data) or "").partition(":")
         step = draft.get("step")
+        if action == "resume":  # back after an interruption: the question again, below
+            await query.answer()
+            draft.pop("current", None)
+            return await self.reask(update, context, "")
         saving_checks = self.save_checks and action == "ok"
         if not await self._still_allowed(update, context, full=step is None and not saving_checks):
             return ConversationHandler.END
@@ -358,6 +363,7 @@ class Form:
             assert chat is not None
             viewer = context.viewer
             self.forget(context)
+            rows = [*rows, *resume_rows(context)]  # a flow this one interrupted
             await quietly(query.answer())
             if receipt is not None:  # the receipt replaces the summary and its buttons
                 await quietly(self._clear(update, context, receipt, draft))
