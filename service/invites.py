@@ -1,7 +1,11 @@
-"""Invites, issued and redeemed. There is one way to issue one, whoever asks: the command line
-on the server (the very first admin), a supervisor or an admin in chat, the simulator, the
-tests. Redeeming registers the person and uses up the invite in one transaction, so nobody is
-ever half-registered."""
+"""Invites, issued and redeemed. There is one way to issue one, whoever asks:
+the command line on the server (the very first admin), a supervisor or an admin in chat, the
+simulator, the tests. Redeeming registers the person and uses up the invite in one
+transaction, so nobody is ever half-registered.
+
+An invite lives only as long as its issuer could still issue it: deactivating the issuer
+revokes their outstanding invites in the same transaction (service.people), and every check
+of a code looks at the issuer's role, area and active flag again."""
 
 from __future__ import annotations
 
@@ -9,8 +13,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from care.invites import InviteState, expiry, hash_code, looks_like_code
-from care.roles import AreaPathError, Gender, Level, Role, Viewer, invitable_roles, role_fits_level
+from care.invites import (
+    InviteState,
+    expiry,
+    hash_code,
+    looks_like_code,
+    may_issue,
+)
+from care.roles import (
+    AreaPathError,
+    Gender,
+    Level,
+    Role,
+    Viewer,
+    invitable_roles,
+    role_fits_level,
+)
 from service.services import Services
 from storage import areas, audit, invites, people
 from storage.models import Area, Invite, Person
@@ -55,11 +73,9 @@ async def issue(
             area = await areas.get(session, area_id) if area_id is not None else None
         if area is None:
             raise Refused(Refusal.AREA)
-        if issuer is not None:
-            if role not in invitable_roles(issuer.role):
-                raise Refused(Refusal.ROLE)
-            if not issuer.sees(area.path):
-                raise Refused(Refusal.AREA)
+        if issuer is not None and not may_issue(issuer.role, issuer.area_path, role, area.path):
+            wrong_role = role not in invitable_roles(issuer.role)
+            raise Refused(Refusal.ROLE if wrong_role else Refusal.AREA)
         if not role_fits_level(role, Level(area.level)):
             raise Refused(Refusal.LEVEL)
         expires = expiry(services.now(), services.settings.invite_ttl_days)
@@ -97,7 +113,7 @@ async def area_choice(
 
 
 async def check(services: Services, code: str) -> tuple[InviteState, Invite | None]:
-    """Whether a code can still be used (read only)."""
+    """Whether a code can still be used (read only), its issuer's rights included."""
     if not looks_like_code(code):
         return InviteState.UNKNOWN, None
     async with services.sessions() as session:
@@ -105,7 +121,7 @@ async def check(services: Services, code: str) -> tuple[InviteState, Invite | No
 
 
 class _Taken(Exception):
-    """Rolls the registration back: the invite was used by someone else meanwhile."""
+    """Rolls the registration back: the invite was used or revoked meanwhile."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +151,10 @@ async def redeem(services: Services, new: Registration) -> Person | InviteState:
                 raise _Taken
             audit.record(session, actor_id=person.id, action="register",
                          subject=f"person:{person.id}")  # fmt: skip
-    except _Taken:  # another registration used it a moment ago; nothing was written
-        return InviteState.USED
+    except _Taken:  # used or revoked a moment ago; nothing was written: say which
+        async with services.sessions() as session:
+            state, _ = await invites.check(session, code_hash=new.code_hash, now=now)
+        return state if state != InviteState.VALID else InviteState.USED
     finally:
         services.viewers.forget(new.tg_user_id)
     return person
