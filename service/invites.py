@@ -5,20 +5,27 @@ transaction, so nobody is ever half-registered.
 
 An invite lives only as long as its issuer could still issue it: deactivating the issuer
 revokes their outstanding invites in the same transaction (service.people), and every check
-of a code looks at the issuer's role, area and active flag again."""
+of a code looks at the issuer's role, area and active flag again. Codes that open nothing are
+counted per Telegram account in the database (`invite_failure`, a minute of them), logged
+without the code, and after a few in a minute the account's further tries are refused without
+looking at the code."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from care.invites import (
+    FAILURE_WINDOW,
+    FAILURES_ALLOWED,
     InviteState,
     expiry,
     hash_code,
     looks_like_code,
     may_issue,
+    retry_in,
 )
 from care.roles import (
     AreaPathError,
@@ -32,6 +39,8 @@ from care.roles import (
 from service.services import Services
 from storage import areas, audit, invites, people
 from storage.models import Area, Invite, Person
+
+log = logging.getLogger("carebot.invites")
 
 
 class Refusal(StrEnum):
@@ -112,12 +121,42 @@ async def area_choice(
     return AreaChoice(area, below, total)
 
 
-async def check(services: Services, code: str) -> tuple[InviteState, Invite | None]:
-    """Whether a code can still be used (read only), its issuer's rights included."""
-    if not looks_like_code(code):
-        return InviteState.UNKNOWN, None
-    async with services.sessions() as session:
-        return await invites.check(session, code_hash=hash_code(code), now=services.now())
+@dataclass(frozen=True)
+class Slowed:
+    """Too many wrong codes from this account lately: the code was not even looked at."""
+
+    retry_in: int  # seconds
+
+
+async def check(services: Services, code: str, *, tg_user_id: int) -> Invite | InviteState | Slowed:
+    """The invite a code opens, or why not; nothing is written but the failure count. A code
+    that opens nothing is counted against the account that sent it (and logged, without the
+    code); after FAILURES_ALLOWED of them within FAILURE_WINDOW, the account's further tries are
+    refused unchecked (Slowed) until the oldest leaves the window. The count is a table, not
+    this process's memory: every instance sees it, a restart keeps it."""
+    now = services.now()
+    async with services.sessions.begin() as session:
+        recent = await invites.failures_since(
+            session, tg_user_id=tg_user_id, since=now - FAILURE_WINDOW
+        )
+        wait = retry_in(recent, now)
+        if wait is not None:
+            return Slowed(wait)
+        state, invite = InviteState.UNKNOWN, None
+        if looks_like_code(code):
+            state, invite = await invites.check(session, code_hash=hash_code(code), now=now)
+        if state == InviteState.VALID and invite is not None:
+            return invite
+        await invites.record_failure(
+            session, tg_user_id=tg_user_id, now=now, forget_before=now - FAILURE_WINDOW
+        )
+    failures = len(recent) + 1
+    log.warning("invite code refused (%s) for account %s: %d in the last minute",
+                state.value, tg_user_id, failures)  # fmt: skip
+    if failures == FAILURES_ALLOWED:
+        log.warning("account %s slowed down: %d refused invite codes within a minute",
+                    tg_user_id, failures)  # fmt: skip
+    return state
 
 
 class _Taken(Exception):
@@ -160,5 +199,5 @@ async def redeem(services: Services, new: Registration) -> Person | InviteState:
     return person
 
 
-__all__ = ["AreaPathError", "Issued", "Refusal", "Refused", "Registration", "check", "issue",
-           "redeem"]  # fmt: skip
+__all__ = ["AreaPathError", "Issued", "Refusal", "Refused", "Registration", "Slowed", "check",
+           "issue", "redeem"]  # fmt: skip

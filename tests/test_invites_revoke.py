@@ -1,17 +1,22 @@
-"""Invites die with their issuer. Through the real Application and database."""
+"""Invites die with their issuer, and wrong codes slow an account down (logged without the
+code). Through the real Application and database."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import col, select
 
+from care.invites import InviteState
 from care.roles import Role
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
-from storage.models import AuditLog, Invite, Person
+from service import invites
+from storage.models import AuditLog, Invite, InviteFailure, Person
 from tests.conftest import make_invite, register, sql
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -126,3 +131,51 @@ async def test_an_invite_is_checked_against_its_issuers_rights_today(box: Sandbo
     from_server = await make_invite(box, Role.VOLUNTEER, EAST)
     await newcomer.send(f"/start {from_server}")
     assert "欢迎！" in newcomer.inbox[-2].text
+
+
+# -- wrong codes ------------------------------------------------------------------------------
+
+
+async def test_wrong_codes_are_slowed_down_and_logged_without_the_code(
+    box: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="carebot.invites")
+    box.services.now = lambda: NOW
+    good = await make_invite(box, Role.VOLUNTEER, EAST)
+    guesser = box.person(1560, "Guess")
+    wrong = ["abc", "x" * 200, "<script>", "a" * 24, good[:-1] + ("A" if good[-1] != "A" else "B")]
+    for n, code in enumerate(wrong):
+        box.services.now = at(NOW + timedelta(seconds=n))
+        replies = await guesser.send(f"/start {code}")
+        assert len(replies) == 1 and "邀请码无效" in replies[0].text
+    box.services.now = at(NOW + timedelta(seconds=10))
+    replies = await guesser.send(f"/start {good}")  # the right code, not even looked at
+    assert replies[0].text.startswith("尝试次数过多。请 50 秒后再试")
+    assert len(replies) == 1
+
+    english = box.person(1561, "Other", "en")  # another account is not slowed
+    replies = await english.send("/start nope")
+    assert replies[0].text.startswith("This invite code is not valid")
+    # the use case itself counts, whoever calls it
+    for _ in range(4):
+        assert await invites.check(box.services, "nope", tg_user_id=1561) == InviteState.UNKNOWN
+    assert await invites.check(box.services, good, tg_user_id=1561) == invites.Slowed(60)
+    replies = await english.send(f"/start {good}")
+    assert replies[0].text == (
+        "Too many attempts. Please try again in 60 s, and check that the invite link is complete."
+    )
+
+    box.services.now = at(NOW + timedelta(seconds=60))  # the first failure left the window
+    replies = await guesser.send(f"/start {good}")
+    assert "欢迎！" in replies[0].text
+
+    lines = [r.getMessage() for r in caplog.records if r.name == "carebot.invites"]
+    assert sum("for account 1560" in line for line in lines) == 5
+    assert "invite code refused (unknown) for account 1560: 5 in the last minute" in lines
+    assert "account 1560 slowed down: 5 refused invite codes within a minute" in lines
+    assert sum("for account 1561" in line for line in lines) == 5
+    assert not [line for line in lines for code in [*wrong, good] if code in line]
+    async with box.services.sessions() as session:
+        kept = list(await session.exec(select(InviteFailure)))
+    assert {row.tg_user_id for row in kept} == {1560, 1561}
+    assert all(row.at > NOW - timedelta(minutes=1) for row in kept)
