@@ -1,4 +1,4 @@
-"""Invites, issued and redeemed. There is one way to issue one, whoever asks:
+"""Invites, issued, listed, revoked and redeemed. There is one way to issue one, whoever asks:
 the command line on the server (the very first admin), a supervisor or an admin in chat, the
 simulator, the tests. Redeeming registers the person and uses up the invite in one
 transaction, so nobody is ever half-registered.
@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from care.invites import (
     FAILURE_WINDOW,
     FAILURES_ALLOWED,
@@ -24,10 +26,12 @@ from care.invites import (
     expiry,
     hash_code,
     looks_like_code,
+    masked,
     may_issue,
     retry_in,
 )
 from care.roles import (
+    INVITING_ROLES,
     AreaPathError,
     Gender,
     Level,
@@ -41,6 +45,7 @@ from storage import areas, audit, invites, people
 from storage.models import Area, Invite, Person
 
 log = logging.getLogger("carebot.invites")
+PAGE_SIZE = 8  # invites per page of /invites, each with its button
 
 
 class Refusal(StrEnum):
@@ -199,5 +204,123 @@ async def redeem(services: Services, new: Registration) -> Person | InviteState:
     return person
 
 
+# -- outstanding invites: /invites ---------------------------------------------------------------
+
+
+def may_list(actor: Viewer) -> bool:
+    return actor.role in INVITING_ROLES
+
+
+def may_revoke(actor: Viewer, issued_by: int | None, area_path: str) -> bool:
+    """One's own invites; an admin also anyone's (the command line's too) for an area within
+    their own, as they may deactivate anyone there once registered."""
+    if not may_list(actor):
+        return False
+    return issued_by == actor.person_id or (actor.role == Role.ADMIN and actor.sees(area_path))
+
+
+@dataclass(frozen=True)
+class InviteLine:
+    invite_id: int
+    code: str  # masked: the first characters only
+    role: Role
+    area_path: str
+    expires_at: datetime
+    issuer: str | None  # who issued it, when not the actor ("" for the command line)
+
+
+@dataclass(frozen=True)
+class InvitePage:
+    lines: list[InviteLine]
+    total: int
+    page: int
+    pages: int
+
+
+class Denied(StrEnum):
+    """Why /invites or a revocation was refused."""
+
+    UNKNOWN = "unknown"  # no such invite
+    FORBIDDEN = "forbidden"  # not the actor's to revoke
+    USED = "used"  # someone registered with it already
+
+
+async def outstanding(services: Services, actor: Viewer, number: int) -> InvitePage | Denied:
+    """A page of the invites the actor may revoke that can still be used, newest first (the
+    last page, for a page past the end: a revocation may have emptied it)."""
+    if not may_list(actor):
+        return Denied.FORBIDDEN
+    within = actor.area_path if actor.role == Role.ADMIN else None
+    async with services.sessions() as session:
+        rows, total = await _page(services, session, actor, within, max(0, number))
+        pages = max(1, -(-total // PAGE_SIZE))
+        if number >= pages and total:
+            number = pages - 1
+            rows, total = await _page(services, session, actor, within, number)
+    return InvitePage([_line(actor, row) for row in rows], total, max(0, number), pages)
+
+
+async def _page(
+    services: Services, session: AsyncSession, actor: Viewer, within: str | None, number: int
+) -> tuple[list[invites.Outstanding], int]:
+    return await invites.outstanding_page(
+        session, issued_by=actor.person_id, or_within=within, now=services.now(),
+        offset=number * PAGE_SIZE, limit=PAGE_SIZE,
+    )  # fmt: skip
+
+
+def _line(actor: Viewer, row: invites.Outstanding) -> InviteLine:
+    invite = row.invite
+    assert invite.id is not None  # read back from the database
+    mine = invite.created_by == actor.person_id
+    return InviteLine(
+        invite_id=invite.id, code=masked(invite.code_hint), role=Role(invite.role),
+        area_path=row.area_path, expires_at=invite.expires_at,
+        issuer=None if mine else (row.issuer_name or ""),
+    )  # fmt: skip
+
+
+async def target(services: Services, actor: Viewer, invite_id: int) -> InviteLine | Denied:
+    """An invite the actor may revoke, for the "are you sure?" question."""
+    async with services.sessions() as session:
+        found = await invites.get(session, invite_id)
+    if found is None:
+        return Denied.UNKNOWN
+    if not may_revoke(actor, found.invite.created_by, found.area_path):
+        return Denied.FORBIDDEN
+    if found.invite.used_at is not None:
+        return Denied.USED
+    return _line(actor, found)
+
+
+@dataclass(frozen=True)
+class Revoked:
+    invite_id: int
+    code: str  # masked
+    changed: bool  # False: revoked or expired already (nothing written)
+
+
+async def revoke(services: Services, actor: Viewer, invite_id: int) -> Revoked | Denied:
+    """Revokes an invite the actor may revoke (audited); nobody can register with it after."""
+    now = services.now()
+    async with services.sessions.begin() as session:
+        found = await invites.get(session, invite_id)
+        if found is None:
+            return Denied.UNKNOWN
+        invite = found.invite
+        if not may_revoke(actor, invite.created_by, found.area_path):
+            return Denied.FORBIDDEN
+        if invite.used_at is None and invite.revoked_at is None and invite.expires_at > now:
+            if not await invites.revoke(session, invite_id=invite_id, by=actor.person_id, now=now):
+                await session.refresh(invite)  # a registration or another revocation won the row
+            else:
+                audit.record(session, actor_id=actor.person_id, action="revoke_invite",
+                             subject=f"invite:{invite_id}")  # fmt: skip
+                return Revoked(invite_id, masked(invite.code_hint), changed=True)
+        if invite.used_at is not None:
+            return Denied.USED
+    return Revoked(invite_id, masked(invite.code_hint), changed=False)
+
+
 __all__ = ["AreaPathError", "Issued", "Refusal", "Refused", "Registration", "Slowed", "check",
-           "issue", "redeem"]  # fmt: skip
+           "issue", "outstanding", "redeem", "revoke"]  # fmt: skip

@@ -1,5 +1,5 @@
-"""Invites die with their issuer, and wrong codes slow an account down (logged without the
-code). Through the real Application and database."""
+"""Invites die with their issuer, can be revoked from `/invites`, and wrong codes slow an
+account down (logged without the code). Through the real Application and database."""
 
 from __future__ import annotations
 
@@ -131,6 +131,125 @@ async def test_an_invite_is_checked_against_its_issuers_rights_today(box: Sandbo
     from_server = await make_invite(box, Role.VOLUNTEER, EAST)
     await newcomer.send(f"/start {from_server}")
     assert "欢迎！" in newcomer.inbox[-2].text
+
+
+# -- /invites -----------------------------------------------------------------------------------
+
+
+async def test_invites_shows_masked_codes_and_revokes_through_the_button(box: Sandbox) -> None:
+    await make_invite(box, Role.VOLUNTEER, EAST)
+    supervisor = await register(box, Role.SUPERVISOR, TOWN, user_id=1530, name="赵督导")
+    volunteer_code = await issue_in_chat(supervisor, "结对志愿者", "东村")
+    director_code = await issue_in_chat(supervisor, "儿童主任", "东村")
+
+    await supervisor.send("/invites")
+    text, buttons = supervisor.last.text, supervisor.last.buttons
+    assert "您发出的、尚未使用的邀请：共 2 份" in text
+    shown = [line for line in text.splitlines() if line.startswith("• ")]
+    assert shown[0].startswith(f"• {director_code[:4]}•••• · 儿童主任 · {EAST} · 有效期至 ")
+    assert shown[1].startswith(f"• {volunteer_code[:4]}•••• · 结对志愿者 · {EAST} · 有效期至 ")
+    for code in (volunteer_code, director_code):  # never the whole code again
+        assert code not in text and all(code not in f"{lb} {data}" for lb, data in buttons)
+    assert [label for label, _ in buttons] == [
+        f"撤回 {director_code[:4]}••••",
+        f"撤回 {volunteer_code[:4]}••••",
+    ]
+
+    await supervisor.press(f"撤回 {director_code[:4]}••••")
+    assert supervisor.last.text.startswith("确定撤回这份邀请吗？")
+    assert "儿童主任" in supervisor.last.text
+    await supervisor.press("返回")  # changed their mind: nothing revoked
+    assert "共 2 份" in supervisor.last.text
+    await supervisor.press(f"撤回 {director_code[:4]}••••")
+    again = next(data for label, data in supervisor.last.buttons if label == "确定撤回")
+    await supervisor.press("确定撤回")
+    assert supervisor.last.text.startswith(f"已撤回邀请 {director_code[:4]}••••。")
+    assert "共 1 份" in supervisor.last.text
+    assert [label for label, _ in supervisor.last.buttons] == [f"撤回 {volunteer_code[:4]}••••"]
+
+    newcomer = box.person(1531, "Li")
+    replies = await newcomer.send(f"/start {director_code}")
+    assert len(replies) == 1 and "该邀请已被撤回或已失效" in replies[0].text
+    await newcomer.send(f"/start {volunteer_code}")  # the other still works
+    await newcomer.press("中文")
+    await newcomer.send("李明")
+    await newcomer.press("男")
+    assert "注册完成，李明" in newcomer.last.text
+
+    # the same confirm pressed again: nothing to do, said so
+    await supervisor.press_data(again, supervisor.last)
+    assert supervisor.last.text.startswith(f"邀请 {director_code[:4]}•••• 已失效")
+    assert "目前没有尚未使用的邀请" in supervisor.last.text
+    # revoking the used one (a button from before it was used) is refused, politely
+    volunteer_invite = (await all_invites(box))[-2]
+    await supervisor.press_data(f"ivs:off:{volunteer_invite.id}", supervisor.last)
+    assert alerts(box)[-1].startswith("该邀请已被使用，无法撤回")
+    async with box.services.sessions() as session:
+        revocations = list(
+            await session.exec(select(AuditLog).where(AuditLog.action == "revoke_invite"))
+        )
+    assert [(a.actor_id, a.detail) for a in revocations] == [(await person_id(box, 1530), "")]
+
+
+async def test_invites_pages_through_many(box: Sandbox) -> None:
+    await make_invite(box, Role.VOLUNTEER, EAST)
+    supervisor = await register(box, Role.SUPERVISOR, TOWN, user_id=1540, name="钱督导")
+    viewer = await box.services.load_viewer(1540)
+    assert viewer is not None
+    async with box.services.sessions() as session:
+        area_id = (await sql(session, "SELECT id FROM area WHERE path = :p", p=EAST)).scalar_one()
+    for _ in range(10):
+        await invites.issue(box.services, role=Role.VOLUNTEER, issuer=viewer, area_id=area_id)
+    await supervisor.send("/invites")
+    labels = [label for label, _ in supervisor.last.buttons]
+    assert "共 10 份" in supervisor.last.text
+    assert sum(label.startswith("撤回 ") for label in labels) == invites.PAGE_SIZE
+    assert labels[-1] == "下一页 ▶"
+    await supervisor.press("下一页 ▶")
+    labels = [label for label, _ in supervisor.last.buttons]
+    assert sum(label.startswith("撤回 ") for label in labels) == 2 and labels[-1] == "◀ 上一页"
+    await supervisor.press(labels[0])
+    await supervisor.press("确定撤回")
+    assert "已撤回邀请" in supervisor.last.text and "共 9 份" in supervisor.last.text
+
+
+async def test_who_sees_and_revokes_which_invites(box: Sandbox) -> None:
+    """A supervisor: only their own. An admin: their own and anyone's for their area (the
+    command line's too), as they may deactivate anyone there once registered."""
+    await make_invite(box, Role.VOLUNTEER, "示范县/河口镇/柳树村")
+    admin = await register(box, Role.ADMIN, "示范县", user_id=1550, name="县管理员")
+    first = await register(box, Role.SUPERVISOR, TOWN, user_id=1551, name="甲督导")
+    second = await register(box, Role.SUPERVISOR, TOWN, user_id=1552, name="乙督导")
+    town_admin = await register(box, Role.ADMIN, "示范县/河口镇", user_id=1553, name="河口管理员")
+    volunteer = await register(box, Role.VOLUNTEER, EAST, user_id=1554, name="志愿者")
+    await issue_in_chat(first, "结对志愿者")
+    await issue_in_chat(second, "结对志愿者")
+    firsts = (await all_invites(box))[-2]
+    assert firsts.created_by == await person_id(box, 1551)
+
+    await first.send("/invites")
+    assert "共 1 份" in first.last.text and "由" not in first.last.text
+    for forged in (f"ivs:ask:{firsts.id}", f"ivs:off:{firsts.id}"):
+        await second.press_data(forged, first.last)
+        assert alerts(box)[-1] == "抱歉，您的角色无权进行此操作。"
+        await volunteer.press_data(forged, first.last)
+        assert alerts(box)[-1] == "抱歉，您的角色无权进行此操作。"
+    assert (await all_invites(box))[-2].revoked_at is None
+
+    await town_admin.send("/invites")  # only the command line's invite for their own town
+    assert "示范县/河口镇 尚未使用的邀请：共 1 份" in town_admin.last.text
+    assert "柳树村" in town_admin.last.text and "由服务器命令行发出" in town_admin.last.text
+
+    await admin.send("/invites")
+    text = admin.last.text
+    assert "示范县 尚未使用的邀请：共 3 份" in text
+    assert "由 甲督导 发出" in text and "由 乙督导 发出" in text and "由服务器命令行发出" in text
+    await admin.press(f"ivs:ask:{firsts.id}")
+    await admin.press("确定撤回")
+    assert "已撤回邀请" in admin.last.text and "共 2 份" in admin.last.text
+    await first.send("/invites")
+    assert "目前没有尚未使用的邀请" in first.last.text
+    assert (await all_invites(box))[-2].revoked_by == await person_id(box, 1550)
 
 
 # -- wrong codes ------------------------------------------------------------------------------
