@@ -17,6 +17,7 @@ from service.actions import Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.keyboards import keyboard, pager
+from toolkit.saving import NotSaved, patiently, quietly
 
 INVITES = Command("invites", Role.SUPERVISOR, mark("cmd.invites"), menu=7)
 PAGE = Action("ivs:page")  # ivs:page:<page>
@@ -44,8 +45,11 @@ async def turn_page(update: Update, context: BotContext) -> None:
     await _show_page(update, context, PAGE.id(query.data) or 0)
 
 
-async def _show_page(update: Update, context: BotContext, page: int, note: str = "") -> None:
-    """The page as a new message (the command) or in place of the pressed one (answered)."""
+async def _show_page(
+    update: Update, context: BotContext, page: int, note: str = "", *, saved: bool = False
+) -> None:
+    """The page as a new message (the command) or in place of the pressed one (answered).
+    `saved`: after a revocation, when Telegram failing is logged, not apologised for."""
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_chat is not None
     found = await invites.outstanding(context.services, viewer, page)
@@ -66,7 +70,10 @@ async def _show_page(update: Update, context: BotContext, page: int, note: str =
     if nav:
         buttons.append(nav)
     text = "\n".join(lines)
-    if update.callback_query:
+    if update.callback_query and saved:
+        await quietly(update.callback_query.answer())
+        await quietly(update.callback_query.edit_message_text(text, reply_markup=keyboard(buttons)))
+    elif update.callback_query:
         await update.callback_query.answer()
         await update.callback_query.edit_message_text(text, reply_markup=keyboard(buttons))
     else:
@@ -104,20 +111,26 @@ async def confirm_revoke(update: Update, context: BotContext) -> None:
 
 
 async def revoke(update: Update, context: BotContext) -> None:
-    """Revokes (committed first), then answers the button with the list and a note."""
-    query = update.callback_query
-    assert query is not None and context.viewer is not None
+    """Revokes (committed first, patiently while the database is briefly away), then answers
+    the button with the list and a note."""
+    query, viewer = update.callback_query, context.viewer
+    assert query is not None and viewer is not None
     invite_id = REVOKE.id(query.data)
-    done = (
-        await invites.revoke(context.services, context.viewer, invite_id)
-        if invite_id is not None
-        else invites.Denied.UNKNOWN
-    )
+    if invite_id is None:
+        await _refuse(update, context, invites.Denied.UNKNOWN)
+        return
+    try:
+        done = await patiently(
+            update, context, lambda: invites.revoke(context.services, viewer, invite_id)
+        )
+    except NotSaved:
+        await query.answer(context.t("save.not_yet"), show_alert=True)
+        return
     if isinstance(done, invites.Denied):
         await _refuse(update, context, done)
         return
     key = mark("invites.revoked") if done.changed else mark("invites.already_dead")
-    await _show_page(update, context, 0, context.t(key, code=done.code))
+    await _show_page(update, context, 0, context.t(key, code=done.code), saved=True)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
