@@ -55,11 +55,15 @@ async def start(update: Update, context: BotContext) -> int:
     if not code:
         await message.reply_text(context.t("start.invite_only"))
         return ConversationHandler.END
-    state, invite = await invites.check(context.services, code)
-    if state != InviteState.VALID:
-        await message.reply_text(context.t(labels.INVITE_REFUSAL[state]))
+    assert update.effective_user is not None
+    invite = await invites.check(context.services, code, tg_user_id=update.effective_user.id)
+    if isinstance(invite, invites.Slowed):
+        await message.reply_text(context.t("start.invite_slowed", seconds=invite.retry_in))
         return ConversationHandler.END
-    assert invite is not None and context.user_data is not None
+    if isinstance(invite, InviteState):
+        await message.reply_text(context.t(labels.INVITE_REFUSAL[invite]))
+        return ConversationHandler.END
+    assert context.user_data is not None
     context.user_data["onboarding"] = {"code_hash": invite.code_hash, "step": LANGUAGE}
     await message.reply_text(
         context.t("start.invite_ok", role=context.t(labels.ROLE[Role(invite.role)]))
