@@ -96,12 +96,32 @@ async def _demo_children(session: AsyncSession) -> None:
         )  # fmt: skip
 
 
-def show(messages: list[Sent]) -> None:
-    for sent in messages:
-        tag = " (edited)" if sent.edits else ""
-        print(f"\n🤖{tag} {sent.text}")
-        for number, (label, _data) in enumerate(sent.buttons, start=1):
-            print(f"   [{number}] {label}")
+SETTLE = 0.3  # seconds to wait after each action for what the outbox's sender delivers
+
+
+class Screen:
+    """What the terminal has shown of each chat, so that messages delivered later (alerts,
+    reminders, replies sent by the outbox's sender) are shown too, once, marked as new."""
+
+    def __init__(self, t: Translator) -> None:
+        self.t = t
+        self._shown: dict[tuple[int, int], tuple[str, int]] = {}
+
+    def show(self, messages: list[Sent], *, later: bool = False) -> None:
+        for sent in messages:
+            self._shown[sent.chat_id, sent.message_id] = (sent.text, sent.edits)
+            tag = self.t("sim.arrived") if later else self.t("sim.edited") if sent.edits else ""
+            print(f"\n🤖{tag} {sent.text}")
+            for number, (label, _data) in enumerate(sent.buttons, start=1):
+                print(f"   [{number}] {label}")
+
+    def catch_up(self, person: SimPerson) -> None:
+        """Shows what reached the person's chat since it was last shown."""
+        self.show(
+            [m for m in person.inbox if not m.deleted
+             and self._shown.get((m.chat_id, m.message_id)) != (m.text, m.edits)],
+            later=True,
+        )  # fmt: skip
 
 
 def fresh_database(path: str) -> str:
@@ -123,6 +143,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
             **{str(tg): box.person(tg, name, "zh-hans") for tg, name, *_ in DEMO_PEOPLE},
         }
         me = cast["new"]
+        screen = Screen(t)
         print(t("sim.intro", code=code))
         print(t("sim.commands"))
         while True:
@@ -143,6 +164,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
                     print(t("sim.unknown_person", who=who))
                 else:
                     me = found
+                    screen.catch_up(me)  # e.g. the alert of a report made meanwhile
                 continue
             if line == ":who":
                 for key, p in cast.items():
@@ -161,7 +183,9 @@ async def simulate(settings: Settings, database_url: str) -> None:
                     print(t("sim.no_such_button"))
                     continue
                 target = with_buttons[-1]
-                show(await me.press_data(target.buttons[int(line) - 1][1], target))
+                screen.show(await me.press_data(target.buttons[int(line) - 1][1], target))
             else:
                 link = LINK.search(line)
-                show(await me.send(f"/start {link.group(1)}" if link else line))
+                screen.show(await me.send(f"/start {link.group(1)}" if link else line))
+            await asyncio.sleep(SETTLE)
+            screen.catch_up(me)

@@ -84,3 +84,35 @@ async def test_newcomer_registers_invites_and_a_volunteer_joins(tmp_path: Path) 
         if process.returncode is None:
             process.kill()
     assert "Traceback" not in term.screen
+
+
+async def test_an_urgent_report_reaches_the_supervisor_seen_after_as(tmp_path: Path) -> None:
+    """The alert goes through the outbox's sender, after the volunteer's update: switching to
+    the supervisor shows it, marked as new."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bot.py"), "simulate", "--database", str(tmp_path / "s.db"),
+        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    term = Terminal(process)
+    try:
+        await term.until(r"\] > ")
+        await term.type(":as 201")
+        await term.type("/urgent")
+        await term.until(r"\[1\] ")
+        await term.type("1")  # the first situation
+        await term.until("是哪名儿童")
+        await term.type("1")
+        await term.until("一句话")
+        await term.type("孩子一个人在家，门锁着")
+        await term.until(r"\[1\] ✅ 确认保存")
+        await term.type("1")
+        await term.until("紧急报告已送达")
+        await term.type(":as 203")
+        await term.until(r"（新消息）.*紧急")
+        await term.type(":q")
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert "Traceback" not in term.screen
