@@ -33,6 +33,8 @@ LANGUAGE_CHOICE = Action("ob:lang")  # ob:lang:<locale>
 GENDER_CHOICE = Action("ob:gender")  # ob:gender:<gender>
 
 LANGUAGE, NAME, GENDER = range(3)
+# A message that is nothing but something shaped like an invite code (care.invites).
+BARE_CODE = filters.Regex(r"^\s*[A-Za-z0-9_-]{20,64}\s*$")
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -42,9 +44,22 @@ def _draft(context: BotContext) -> dict[str, Any]:
 
 
 async def start(update: Update, context: BotContext) -> int:
+    return await _begin(update, context, context.args[0] if context.args else "")
+
+
+async def by_code(update: Update, context: BotContext) -> int:
+    """An invite code sent on its own, as someone given only the code would: as `/start CODE`."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    if context.viewer is not None:  # a registered person's word that looks like a code
+        await message.reply_text(context.t("common.not_understood"))
+        return ConversationHandler.END
+    return await _begin(update, context, message.text.strip())
+
+
+async def _begin(update: Update, context: BotContext, code: str) -> int:
     message = update.effective_message
     assert message is not None
-    code = context.args[0] if context.args else ""
     viewer = context.viewer
     if viewer is not None:
         key = mark("start.already_registered") if code else mark("start.welcome_back")
@@ -170,7 +185,10 @@ def _forget(context: BotContext) -> None:
 
 def handlers() -> list[ConversationHandler[BotContext]]:
     return [ConversationHandler(
-        entry_points=[START.handler(start)],
+        entry_points=[
+            START.handler(start),
+            MessageHandler(filters.ChatType.PRIVATE & BARE_CODE, by_code),
+        ],
         states={
             LANGUAGE: [
                 CallbackQueryHandler(chose_language, pattern=LANGUAGE_CHOICE.pattern),

@@ -7,15 +7,16 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler
+from telegram import ForceReply, Message, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from care.access import Detail, may_edit_children, may_pair
 from care.children import Category, Colour, age_on
 from care.roles import Role
-from locales import Translator, labels
+from locales import Translator, in_every_language, labels
 from locales import _ as mark
 from service import children as service
+from service import visits
 from service.actions import (
     EDIT_CHILD,
     PAIR_CHILD,
@@ -27,6 +28,7 @@ from storage.children import ChildLine
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.keyboards import child_label, keyboard, pager
+from toolkit.replies import ReplyTo
 
 PAGE_SIZE = 10
 CATEGORIES = list(Category)
@@ -38,6 +40,9 @@ TURN = Action("chl")  # chl:<page>:<village>:<category>:<colour>: a page of /chi
 FILTER = Action("chf")  # chf:<v|c|k>:<page>:<village>:<category>:<colour>: a filter's choices
 BY_VILLAGE, BY_CATEGORY, BY_COLOUR = "v", "c", "k"  # the filters, as FILTER names them
 ALL_COLOURS = "-"
+MAX_BUTTONS = 20
+ASK_NAME = mark("child.ask_name")
+
 
 
 @dataclass(frozen=True)
@@ -182,13 +187,46 @@ async def choose_filter(update: Update, context: BotContext) -> None:
 
 
 async def find_child(update: Update, context: BotContext) -> None:
-    """`/child NAME`: one match shows the card, several a choice, none says so."""
+    """`/child NAME`: one match shows the card, several a choice, none says so. Without a
+    name, a volunteer sees their own children (the card at once when there is one); anyone
+    else is asked for the name (answered by replying to the question)."""
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_message is not None
     name = " ".join(context.args or []).strip()[:40]
-    if not name:
-        await update.effective_message.reply_text(t("child.usage"))
+    if name:
+        await _find(update, context, name)
         return
+    if viewer.role == Role.VOLUNTEER:
+        mine = await visits.children_of(context.services, viewer)
+        if len(mine) == 1:
+            await send_card(update, context, mine[0].id)
+            return
+        if mine:
+            rows = [[(c.name, CHILD_CARD(c.id))] for c in mine[:MAX_BUTTONS]]
+            choose = t("child.choose")
+            await update.effective_message.reply_text(choose, reply_markup=keyboard(rows))
+            return
+    await update.effective_message.reply_text(
+        t(ASK_NAME), reply_markup=ForceReply(input_field_placeholder=t("child.name_hint"))
+    )
+
+
+async def named_in_reply(update: Update, context: BotContext) -> None:
+    """A reply to "which child?": the name it gives, as `/child NAME`."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    await _find(update, context, message.text.strip()[:40])
+
+
+def _asked_for_a_name(message: Message) -> bool:
+    asked = message.reply_to_message
+    return bool(asked and asked.from_user and asked.from_user.is_bot
+                and asked.text in in_every_language(ASK_NAME))  # fmt: skip
+
+
+async def _find(update: Update, context: BotContext, name: str) -> None:
+    viewer, t = context.viewer, context.t
+    assert viewer is not None and update.effective_message is not None
     today = context.services.today()
     found = await service.find(context.services, viewer, name, size=PAGE_SIZE)
     if found.total == 0:
@@ -316,5 +354,10 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
         CallbackQueryHandler(turn, pattern=TURN.pattern),
         CallbackQueryHandler(choose_filter, pattern=FILTER.pattern),
         CHILD.handler(find_child),
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
+            & filters.REPLY & ReplyTo(_asked_for_a_name),
+            CHILD.guard(named_in_reply),
+        ),
         CallbackQueryHandler(open_card, pattern=CHILD_CARD.pattern),
     ]

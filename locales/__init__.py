@@ -65,6 +65,12 @@ class Translator:
         return format_datetime(moment, "medium", tzinfo=self.tz, locale=self.locale)
 
 
+@cache
+def in_every_language(key: str) -> frozenset[str]:
+    """A message's text in each catalog (to recognise it whatever the reader's language)."""
+    return frozenset(catalog(locale).get(key) or key for locale in LOCALES)
+
+
 @lru_cache(maxsize=4096)
 def _long_date(day: date, locale: str) -> str:
     """Babel takes most of a millisecond per date; a check-in step shows several."""

@@ -98,6 +98,14 @@ class SimPerson:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self._send(message=self._message(**content))
 
+    async def reply(self, text: str, to: Sent) -> list[Sent]:
+        """Sends text as a reply to one of the bot's messages (as a ForceReply asks)."""
+        quoted: JSON = {
+            "message_id": to.message_id, "date": int(time.time()), "chat": self._chat(),
+            "from": self.telegram.bot, "text": to.text,
+        }  # fmt: skip
+        return await self._send(message=self._message(text=text, reply_to_message=quoted))
+
     async def send_sticker(self) -> list[Sent]:
         sticker = {
             "file_id": "sticker1",

@@ -217,8 +217,8 @@ class FakeTelegram:
             "from": self.bot,
             "text": sent.text,
         }
-        if sent.reply_markup:
-            result["reply_markup"] = sent.reply_markup
+        if sent.reply_markup and "inline_keyboard" in sent.reply_markup:
+            result["reply_markup"] = sent.reply_markup  # Telegram echoes inline keyboards only
         if sent.document:
             result.pop("text")
             result["document"] = {k: v for k, v in sent.document.items() if k != "content"}
