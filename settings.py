@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from care.cases import Ladder
 from care.reminders import CareDate
+from care.uploads import MB, SheetLimits
 from locales import LOCALES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/care.db"
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     escalate_after_minutes: int = Field(default=10, ge=1)
     alert_chat_after_minutes: int = Field(default=30, ge=1)
     repeat_alert_minutes: int = Field(default=30, ge=1)
+    # What a ledger upload may be (care.uploads.SheetLimits); a file past one is refused whole.
+    ledger_max_file_mb: float = Field(default=10, gt=0)  # a bot downloads 20 MB at most
+    ledger_max_unpacked_mb: float = Field(default=100, gt=0)
+    ledger_max_rows: int = Field(default=50_000, ge=2)
+    ledger_max_columns: int = Field(default=64, ge=7, le=16_384)  # the required columns fit
+    ledger_max_shared_strings_mb: float = Field(default=20, gt=0)
 
     @field_validator("database_url")
     @classmethod
@@ -95,6 +102,16 @@ class Settings(BaseSettings):
     @cached_property
     def configured_care_dates(self) -> dict[CareDate, list[date]]:
         return {CareDate(name): days for name, days in self.care_dates.items()}
+
+    @cached_property
+    def sheet_limits(self) -> SheetLimits:
+        return SheetLimits(
+            max_file_bytes=int(self.ledger_max_file_mb * MB),
+            max_unpacked_bytes=int(self.ledger_max_unpacked_mb * MB),
+            max_rows=self.ledger_max_rows,
+            max_columns=self.ledger_max_columns,
+            max_shared_strings_bytes=int(self.ledger_max_shared_strings_mb * MB),
+        )
 
     @cached_property
     def ladder(self) -> Ladder:

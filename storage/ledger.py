@@ -27,7 +27,7 @@ from care.ledger import (
     ProblemCode,
     write_ledger_xlsx,
 )
-from care.roles import split_area_path, within
+from care.roles import AreaPathError, split_area_path, within
 from storage import areas, audit, due
 from storage.areas import in_area
 from storage.db import key, select_wide
@@ -77,6 +77,7 @@ class ImportPlan:
     update: list[Update] = field(default_factory=list)
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported; reject nothing
 
     @property
     def rejected(self) -> int:
@@ -140,10 +141,15 @@ async def plan_import(
     """What applying `parsed` would do, changing nothing. With `area_path` (the importer's own
     area; None from the server's command line), rows outside it are rejected, and so are rows
     that would change a child recorded outside it."""
-    plan = ImportPlan(problems=list(parsed.problems))
+    plan = ImportPlan(problems=list(parsed.problems), warnings=list(parsed.warnings))
     accepted: list[tuple[LedgerRow, str]] = []
     for row in parsed.rows:
-        path = row_path(row)
+        try:
+            path = row_path(row)
+        except AreaPathError:  # care.ledger refuses such names; rows built elsewhere may not
+            value = f"{row.county}/{row.town}/{row.village}"
+            plan.problems.append(Problem(row.row, VILLAGE, ProblemCode.AREA_NAME, {"value": value}))
+            continue
         if path is None:
             column = TOWN if row.county else COUNTY
             plan.problems.append(Problem(row.row, column, ProblemCode.REQUIRED, {}))
