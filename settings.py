@@ -16,6 +16,7 @@ from care.uploads import MB, SheetLimits
 from locales import LOCALES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/care.db"
+_LIMITS = SheetLimits()
 
 
 class Settings(BaseSettings):
@@ -43,12 +44,13 @@ class Settings(BaseSettings):
     escalate_after_minutes: int = Field(default=10, ge=1)
     alert_chat_after_minutes: int = Field(default=30, ge=1)
     repeat_alert_minutes: int = Field(default=30, ge=1)
-    # What a ledger upload may be (care.uploads.SheetLimits); a file past one is refused whole.
-    ledger_max_file_mb: float = Field(default=10, gt=0)  # a bot downloads 20 MB at most
-    ledger_max_unpacked_mb: float = Field(default=100, gt=0)
-    ledger_max_rows: int = Field(default=50_000, ge=2)
-    ledger_max_columns: int = Field(default=64, ge=7, le=16_384)  # the required columns fit
-    ledger_max_shared_strings_mb: float = Field(default=20, gt=0)
+    # What a ledger upload may be (care.uploads.SheetLimits, whose defaults these are); a file
+    # past one is refused whole. A bot downloads files of 20 MB at most.
+    ledger_max_file_mb: float = Field(default=_LIMITS.max_file_bytes / MB, gt=0)
+    ledger_max_unpacked_mb: float = Field(default=_LIMITS.max_unpacked_bytes / MB, gt=0)
+    ledger_max_rows: int = Field(default=_LIMITS.max_rows, ge=2)
+    ledger_max_columns: int = Field(default=_LIMITS.max_columns, ge=7, le=16_384)
+    ledger_max_shared_strings_mb: float = Field(default=_LIMITS.max_shared_strings_bytes / MB, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -63,7 +63,7 @@ class ProblemCode(StrEnum):
     MISSING_COLUMNS = "missing_columns"  # {"columns": [header, …]}
     DUPLICATE_COLUMNS = "duplicate_columns"  # {"columns": [header, …]}
     FILE_TOO_BIG = "file_too_big"  # {"limit": "10"} (MB)
-    UNPACKED_TOO_BIG = "unpacked_too_big"  # {"limit": "100"} (MB)
+    UNPACKED_TOO_BIG = "unpacked_too_big"  # {"limit": "64"} (MB)
     TOO_MANY_ROWS = "too_many_rows"  # {"limit": "50,000"}
     TOO_MANY_COLUMNS = "too_many_columns"  # {"limit": "64"}
     SHARED_STRINGS_TOO_BIG = "shared_strings_too_big"  # {"limit": "20"} (MB)

@@ -31,11 +31,13 @@ MB = 1024 * 1024
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SheetLimits:
     """What an upload may be. The defaults fit a county's ledger (50,000 rows of 23 columns
-    unpack to about 57 MB as our own export writes them, 40 MB as Excel saves them) and keep
-    an import's peak memory near 200 MB."""
+    unpack to about 57 MB as our own export writes them, less as Excel saves them) and keep the
+    peak memory of a parse near 200 MB whatever the file (benchmarks/import_ledger.py): calamine
+    takes about 70 bytes a cell while it reads a sheet, and 3 bytes per byte of shared
+    strings."""
 
     max_file_bytes: int = 10 * MB
-    max_unpacked_bytes: int = 100 * MB  # all members of an .xlsx together
+    max_unpacked_bytes: int = 64 * MB  # all members of an .xlsx together
     max_rows: int = 50_000  # of a sheet, header included
     max_columns: int = 64
     max_shared_strings_bytes: int = 20 * MB  # calamine holds every shared string at once

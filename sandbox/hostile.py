@@ -16,6 +16,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+from care.uploads import SheetLimits
+
 _NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml"
@@ -128,22 +130,47 @@ def far_cell(reference: str = "XFD1048576") -> bytes:
                  cell(reference, "y") + b"</row>"])  # fmt: skip
 
 
+def numbers(rows: int, columns: int, first: int = 1) -> Iterator[bytes]:
+    """Rows of small numbers: the most cells (so the most memory) per unpacked byte."""
+    names = [column_name(index).encode() for index in range(columns)]
+    for number in range(first, first + rows):
+        cells = b"".join(b'<c r="%s%d"><v>%d</v></c>' % (n, number, number) for n in names)
+        yield b'<row r="%d">%s</row>' % (number, cells)
+
+
+def heaviest(limits: SheetLimits) -> bytes:
+    """The upload within `limits` that takes the most memory to parse: shared strings up to
+    their limit (calamine holds them all), then rows of numbers as wide as allowed, up to the
+    unpacked limit (calamine takes about 70 bytes a cell while it reads them)."""
+    strings = (limits.max_shared_strings_bytes - 1024) // 18
+    row_bytes = len(next(numbers(1, limits.max_columns, limits.max_rows - 1)))
+    room = limits.max_unpacked_bytes - strings * 18 - 64 * 1024
+    rows = min(room // row_bytes, limits.max_rows)
+    return xlsx(numbers(rows, limits.max_columns), (b"<si><t>ab</t></si>" for _ in range(strings)))
+
+
 _PARSE = """
-import json, resource, sys
+import json, sys
 from datetime import date
 from care.ledger import parse_ledger
+
+def peak_mb():  # this process's peak resident memory (ru_maxrss would count the parent's too)
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
+
 data = open(sys.argv[1], "rb").read()
-before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+before = peak_mb()
 parsed = parse_ledger(data, today=date(2026, 11, 23))
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"codes": [p.code.value for p in parsed.problems if p.row is None],
-                  "rows": len(parsed.rows), "before_mb": before / 1024, "peak_mb": peak / 1024}))
+                  "rows": len(parsed.rows), "before_mb": before, "peak_mb": peak_mb()}))
 """
 
 
 def parse_peak(path: Path) -> dict[str, object]:
     """Parses the file at `path` with the default limits in a fresh interpreter: the file-level
-    problem codes, the rows accepted, and the process's peak memory (MB) before and after."""
+    problem codes, the rows accepted, and the process's peak resident memory (MB, Linux's
+    VmHWM) before and after parsing."""
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
         [sys.executable, "-c", _PARSE, str(path)],

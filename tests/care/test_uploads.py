@@ -145,7 +145,7 @@ def test_a_member_unpacking_past_the_limit_is_refused() -> None:
         copy.writestr("docProps/custom.xml", b" " * (3 * MB), zipfile.ZIP_DEFLATED)
     small = SheetLimits(max_unpacked_bytes=2 * MB)
     assert refused(out.getvalue(), small) == [(ProblemCode.UNPACKED_TOO_BIG, "2")]
-    assert parse_ledger(out.getvalue(), today=TODAY).problems == []  # within 100 MB
+    assert parse_ledger(out.getvalue(), today=TODAY).problems == []  # within 64 MB
 
 
 def test_sizes_the_zip_declares_are_not_trusted() -> None:
@@ -215,6 +215,15 @@ def test_bombs_are_refused_within_the_memory_an_import_may_take(
     path.write_bytes(make())
     result = hostile.parse_peak(path)
     assert result["codes"] == [code]
+    assert isinstance(result["peak_mb"], float) and result["peak_mb"] < PEAK_MB
+
+
+def test_the_heaviest_file_within_the_limits_is_read_within_that_memory(tmp_path: Path) -> None:
+    """Shared strings and cells up to the limits: what calamine holds is bounded by them."""
+    path = tmp_path / "heavy.xlsx"
+    path.write_bytes(hostile.heaviest(SheetLimits()))
+    result = hostile.parse_peak(path)
+    assert result["codes"] == ["no_header"]  # read in full: numbers, no header
     assert isinstance(result["peak_mb"], float) and result["peak_mb"] < PEAK_MB
 
 
