@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from xml.parsers import expat
 
 from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum
@@ -193,6 +194,14 @@ def _pieces_of_tags(pieces: Iterable[bytes]) -> Iterator[bytes]:
         yield rest
 
 
+@cache
+def _far(rows: int, columns: int) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """Patterns for a row, and a cell, whose reference is past these limits."""
+    row = re.compile(b'<row r="' + _above(rows))
+    column = b"(?P<column>" + _letters_above(columns) + b")"
+    return row, re.compile(b'<c r="(?:' + column + b"|[A-Za-z]+" + _above(rows) + b")")
+
+
 class _Reach:
     """How far a sheet's cells reach, as calamine places them: a row or a cell with a reference
     where it says; one without, right after the one before (counted here from the furthest so
@@ -203,11 +212,7 @@ class _Reach:
         self.limits = limits
         self.row = 0  # the furthest row so far
         self.column = 0  # the furthest column of the current row
-        self._big_row = re.compile(b'<row r="' + _above(limits.max_rows))
-        self._big_cell = re.compile(
-            b'<c r="(?:(?P<column>' + _letters_above(limits.max_columns) + b")"
-            b"|[A-Za-z]+" + _above(limits.max_rows) + b")"
-        )
+        self._big_row, self._big_cell = _far(limits.max_rows, limits.max_columns)
 
     def fast(self, text: bytes) -> bool:
         """Checks `text` (from `_pieces_of_tags`) for a reference past the limits; False when
