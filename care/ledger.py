@@ -28,6 +28,7 @@ from typing import TypeVar
 
 import openpyxl
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import from_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
@@ -88,6 +89,7 @@ class ProblemCode(StrEnum):
     LUNAR_BIRTHDAY_IMPOSSIBLE = "lunar_birthday_impossible"  # {"value": cell}
     TOO_LONG = "too_long"  # {"length": 300, "limit": 80}
     AREA_NAME = "area_name"  # {"value": cell}: a "/" in it would make another area path
+    CONTROL_CHARACTER = "control_character"  # {}: no spreadsheet can hold it (the export)
     # a warning: rejects nothing
     FORMULA = "formula"  # {"value": the cell's start}
     # found when planning an import against the database
@@ -411,12 +413,15 @@ _FORMULA_SHOWN = 30  # characters of a suspicious cell quoted in its warning
 
 
 def _check_texts(cells: _Cells) -> None:
-    """What storage holds the text columns to (length, area names), and cells that a
-    spreadsheet would take for a formula (a warning)."""
+    """What storage and the export hold the text columns to (length, area names, no control
+    characters, which no worksheet can hold), and cells that a spreadsheet would take for a
+    formula (a warning)."""
     for column, limit in COLUMN_LENGTHS.items():
         text = cells.text(column)
         if len(text) > limit:
             cells.bad(column, ProblemCode.TOO_LONG, length=len(text), limit=limit)
+        elif ILLEGAL_CHARACTERS_RE.search(text):
+            cells.bad(column, ProblemCode.CONTROL_CHARACTER)
         elif column in AREA_COLUMNS and any(s in text for s in _AREA_SEPARATORS):
             cells.bad(column, ProblemCode.AREA_NAME, value=text)
         if formulas.suspicious(text):
@@ -678,6 +683,9 @@ def _text_cell(sheet: WriteOnlyWorksheet, text: str, *, text_format: bool = Fals
     any text that starts with "=" a formula, so such text gets a cell typed as a string, marked
     with Excel's quote prefix (the apostrophe a person types) so that it stays text when
     someone edits it. Its value is unchanged: the export re-imports as it is."""
+    # No worksheet holds control characters (openpyxl raises): the import refuses them, and a
+    # record that has one anyway (stored before, or typed in a form) must not stop the export.
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
     if not (text_format or formulas.needs_text_type(text)):
         return text  # openpyxl writes it as a string
     cell = WriteOnlyCell(sheet, value=text)

@@ -72,6 +72,7 @@ PROBLEM = {
     ProblemCode.LUNAR_BIRTHDAY_IMPOSSIBLE: mark("ledger.problem.lunar_birthday_impossible"),
     ProblemCode.TOO_LONG: mark("ledger.problem.too_long"),
     ProblemCode.AREA_NAME: mark("ledger.problem.area_name"),
+    ProblemCode.CONTROL_CHARACTER: mark("ledger.problem.control_character"),
     ProblemCode.FORMULA: mark("ledger.problem.formula"),
     ProblemCode.AREA_OUTSIDE: mark("ledger.problem.area_outside"),
 }

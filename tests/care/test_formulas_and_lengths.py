@@ -85,6 +85,15 @@ def test_an_area_name_that_cannot_be_an_area_path_is_a_row_error(column: str, na
     split_area_path(f"{accepted.county}/{accepted.town}/{accepted.village}")  # does not raise
 
 
+def test_a_control_character_is_a_row_error_and_never_stops_an_export() -> None:
+    """No worksheet can hold one: openpyxl raised, and the area's every export failed."""
+    result = parse_ledger(to_csv(row(1), row(2, 学校="中心\x0b小学")), today=TODAY)
+    assert result.problems == [Problem(3, "学校", ProblemCode.CONTROL_CHARACTER)]
+    stored = replace(result.rows[0], school="中心\x01小学")  # as a record stored before
+    again = parse_ledger(write_ledger_xlsx([stored]), today=TODAY)
+    assert again.problems == [] and again.rows[0].school == "中心小学"
+
+
 def test_cells_that_look_like_formulas_are_reported_and_the_rows_accepted() -> None:
     cells = {"学校": HYPERLINK, "监护人姓名": "@SUM(A1)", "健康状况": "-cmd|' /C calc'!A0"}
     plain = {"学校": "-", "监护人姓名": "+86 联系", "健康状况": "-5 度"}
