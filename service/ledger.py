@@ -60,7 +60,8 @@ class PlannedImport:
 
     @property
     def unreadable(self) -> bool:
-        """A problem with the file as a whole (not a ledger, no header, columns missing)."""
+        """A problem with the file as a whole (too large, not a ledger, no header, columns
+        missing): the file is refused, and nothing of it was planned."""
         return any(problem.row is None for problem in self.plan.problems)
 
 
