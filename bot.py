@@ -30,15 +30,18 @@ import conversations
 import handlers
 from care.ledger import file_too_big
 from care.roles import AreaPathError, Role
-from locales import Translator
+from locales import Translator, locale_for
 from service import invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
 from storage import instance, migrate, outbox
 from storage.db import make_engine, make_sessions
+from toolkit import logs
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
+from toolkit.groupcommit import GroupCommit
 from toolkit.guard import PERSIST_GROUP, identify, persist
+from toolkit.inbox import Inbox, InboxQueue
 from toolkit.ledger_report import describe, refusal, summary
 from toolkit.limiter import Limiter
 from toolkit.menus import set_default_menu
@@ -48,9 +51,11 @@ from workers import jobs
 from workers.sender import Sender
 
 log = logging.getLogger("carebot")
-# Each update is offered to the handlers in this order until one takes it: the flows people use
-# most first, then every other flow, then the one-step commands, and the catch-alls last.
-FIRST = ("conversations.checkin", "conversations.report")
+# Each update is offered to the handlers in this order until one takes it: the reports first
+# (they may interrupt any other flow, and while they run they take the person's input), the
+# check-in next (the flow people use most), then every other flow, then the one-step commands,
+# and the catch-alls last.
+FIRST = ("conversations.report", "conversations.checkin")
 LAST = ("handlers.basic",)
 
 # Our conversations mix buttons and typed answers, so they key on (chat, user), not on the
@@ -66,8 +71,8 @@ class AnotherInstance(RuntimeError):
     """Another instance of the bot is running on the same database."""
 
 
-def build_update_processor() -> PerChatProcessor:
-    return PerChatProcessor(max_concurrent_updates=64)
+def build_update_processor(inbox: Inbox | None = None) -> PerChatProcessor:
+    return PerChatProcessor(max_concurrent_updates=64, inbox=inbox)
 
 
 def build_application(
@@ -81,25 +86,30 @@ def build_application(
     """The whole bot: handlers, conversations and services. `request` swaps the transport
     (the sandbox's fake Bot API in tests, simulate and benchmarks). `exclusive`: this is the
     one active instance on its database (`run`); it refuses to start beside another."""
+    if services is None:
+        engine = make_engine(settings.database_url)
+        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
+    writer = GroupCommit(services.engine)  # the inbox's and the flows' frequent small writes
+    inbox = Inbox(services.engine, writer)
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token.get_secret_value() if settings.bot_token else "0:sandbox")
         .base_url(settings.bot_api_base_url)
         .base_file_url(settings.bot_api_file_url)
         .context_types(ContextTypes(context=BotContext, user_data=UserData))
-        .concurrent_updates(build_update_processor())
+        .concurrent_updates(build_update_processor(inbox))
+        .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if services is None:
-        engine = make_engine(settings.database_url)
-        services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
-    builder = builder.persistence(DbPersistence(services.engine))
+    builder = builder.persistence(DbPersistence(services.engine, writer))
     application = builder.build()
     application.bot_data["services"] = services
+    application.bot_data["inbox"] = inbox
     application.bot_data["exclusive"] = exclusive
     add_handlers(application)
     return application
@@ -143,14 +153,41 @@ async def _post_init(application: BotApplication) -> None:
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:
         sender.start()
+    await _take_up_inbox(application, services)
     jobs.schedule(application)
+
+
+async def _take_up_inbox(application: BotApplication, services: Services) -> None:
+    """Updates a crash interrupted go first, before anything new is fetched; and from now on,
+    people whose message waits for the database are told."""
+    queue = application.update_queue
+    assert isinstance(queue, InboxQueue)
+    queue.bot = application.bot
+
+    def waiting(update: Update) -> str:
+        user = update.effective_user
+        locale = locale_for(user.language_code if user else None, services.settings.default_locale)
+        t = services.translator(locale)
+        return t("inbox.waiting")
+
+    queue.waiting_text = waiting
+    interrupted = await queue.inbox.load(application.bot)
+    for update in interrupted:
+        await queue.put_stored(update)
+    if interrupted:
+        log.info("%d updates interrupted by a stop are handled again", len(interrupted))
+
+
+async def _post_stop(application: BotApplication) -> None:
+    """Every update is handled by now; the bot's HTTP client is still open."""
+    sender = application.bot_data.get("sender")
+    if sender is not None:
+        await sender.stop()
+    await application.bot_data["inbox"].writer.now()
 
 
 async def _post_shutdown(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
-    sender = application.bot_data.get("sender")
-    if sender is not None:
-        await sender.stop()
     claim = application.bot_data.pop("claim", None)
     if claim is not None:  # last: the persistence and the sender have written what they had
         await claim.release()
@@ -249,14 +286,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
     sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its lines carry the bot token
-    if args.command == "simulate":  # the terminal is the chat: keep the log out of it
-        logging.getLogger().setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        # The terminal is the simulator's chat: keep the log out of it but for warnings.
+        logs.setup(settings, level="WARNING" if args.command == "simulate" else None)
         if args.command == "migrate":
             asyncio.run(run_migrations(settings))
             print("database is up to date")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from care.cases import Ladder
@@ -51,6 +51,17 @@ class Settings(BaseSettings):
     ledger_max_rows: int = Field(default=_LIMITS.max_rows, ge=2)
     ledger_max_columns: int = Field(default=_LIMITS.max_columns, ge=7, le=16_384)
     ledger_max_shared_strings_mb: float = Field(default=_LIMITS.max_shared_strings_bytes / MB, gt=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text lines, or one JSON object per line"
+    )
+
+    @field_validator("log_level", "log_format", mode="before")
+    @classmethod
+    def _any_case(cls, value: object, info: ValidationInfo) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
 
     @field_validator("database_url")
     @classmethod

@@ -19,12 +19,14 @@ from locales import LANGUAGE_NAMES, LOCALES, labels
 from locales import _ as mark
 from service import invites
 from service.actions import Action
+from service.replies import plan_reply
 from storage.models import Person
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, fallbacks
 from toolkit.keyboards import column
 from toolkit.menus import help_text, set_menu
+from toolkit.saving import NotSaved, patiently, quietly
 
 START = Command("start", None, mark("cmd.start"), guest=True)
 LANGUAGE_CHOICE = Action("ob:lang")  # ob:lang:<locale>
@@ -53,11 +55,15 @@ async def start(update: Update, context: BotContext) -> int:
     if not code:
         await message.reply_text(context.t("start.invite_only"))
         return ConversationHandler.END
-    state, invite = await invites.check(context.services, code)
-    if state != InviteState.VALID:
-        await message.reply_text(context.t(labels.INVITE_REFUSAL[state]))
+    assert update.effective_user is not None
+    invite = await invites.check(context.services, code, tg_user_id=update.effective_user.id)
+    if isinstance(invite, invites.Slowed):
+        await message.reply_text(context.t("start.invite_slowed", seconds=invite.retry_in))
         return ConversationHandler.END
-    assert invite is not None and context.user_data is not None
+    if isinstance(invite, InviteState):
+        await message.reply_text(context.t(labels.INVITE_REFUSAL[invite]))
+        return ConversationHandler.END
+    assert context.user_data is not None
     context.user_data["onboarding"] = {"code_hash": invite.code_hash, "step": LANGUAGE}
     await message.reply_text(
         context.t("start.invite_ok", role=context.t(labels.ROLE[Role(invite.role)]))
@@ -118,25 +124,32 @@ async def chose_gender(update: Update, context: BotContext) -> int:
         return await stale_button(update, context)
     if "name" not in draft or "locale" not in draft:
         return await stale_button(update, context)
-    await query.answer()
     user = update.effective_user
     assert user is not None
-    found = await invites.redeem(
-        context.services,
-        invites.Registration(user.id, draft["code_hash"], draft["name"], gender, draft["locale"]),
+    registration = invites.Registration(
+        user.id, draft["code_hash"], draft["name"], gender, draft["locale"]
     )
+    # Record first: registered before any Bot API call of this update (toolkit.saving).
+    try:
+        found = await patiently(
+            update, context, lambda: invites.redeem(context.services, registration)
+        )
+    except NotSaved:
+        await quietly(query.answer(context.t("save.not_yet"), show_alert=True))
+        return GENDER
     _forget(context)
+    await quietly(query.answer())
     if not isinstance(found, Person):
-        await query.edit_message_text(context.t(labels.INVITE_REFUSAL[found]))
+        await quietly(query.edit_message_text(context.t(labels.INVITE_REFUSAL[found])))
         return ConversationHandler.END
-    person = found
-    role = Role(person.role)
-    await query.edit_message_text(context.t(labels.GENDER[gender]))
-    await set_menu(context.bot, chat_id=user.id, role=role, t=context.t)
-    assert query.message is not None
-    await query.message.chat.send_message(
-        context.t("onboarding.done", name=person.name) + "\n\n" + help_text(role, context.t)
-    )
+    person, role = found, Role(found.role)
+    await quietly(query.edit_message_text(context.t(labels.GENDER[gender])))
+    await quietly(set_menu(context.bot, chat_id=user.id, role=role, t=context.t))
+    await plan_reply(
+        context.services, key=f"onboarding:{person.id}", chat_id=user.id,
+        text=context.t("onboarding.done", name=person.name) + "\n\n" + help_text(role, context.t),
+        person_id=person.id,
+    )  # fmt: skip
     return ConversationHandler.END
 
 
@@ -172,7 +185,7 @@ def handlers() -> list[ConversationHandler[BotContext]]:
                 *anything_else(reask),
             ],
         },
-        fallbacks=fallbacks(reask, _forget),
+        fallbacks=fallbacks(reask, _forget, always_open=False),
         allow_reentry=True,
         persistent=True,
         name="onboarding",

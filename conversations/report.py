@@ -190,7 +190,7 @@ def handlers() -> list[ConversationHandler[BotContext]]:
     from_check_in = CallbackQueryHandler(
         URGENT_COMMAND.guard(from_visit), pattern=REPORT_FROM_VISIT.pattern
     )
-    return [
-        REPORT.handlers([REPORT_COMMAND.handler(report)]),
+    return [  # urgent first: it may interrupt a report too
         URGENT.handlers([URGENT_COMMAND.handler(urgent), from_check_in]),
+        REPORT.handlers([REPORT_COMMAND.handler(report)]),
     ]

@@ -20,6 +20,7 @@ from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.guard import guarded
 from toolkit.keyboards import keyboard
+from toolkit.saving import NotSaved, patiently
 
 CASES = Command("cases", Role.DIRECTOR, mark("cmd.cases"), menu=1)
 SHOWN = 20
@@ -104,10 +105,15 @@ async def acknowledge(update: Update, context: BotContext) -> None:
     query, viewer = update.callback_query, context.viewer
     assert query is not None and viewer is not None
     case_id = CASE_ACK.id(query.data)
-    changed = None
+    changed, t = None, context.t
     if case_id is not None:
-        changed = await service.acknowledge(context.services, viewer, case_id)
-    t = context.t
+        try:
+            changed = await patiently(
+                update, context, lambda: service.acknowledge(context.services, viewer, case_id)
+            )
+        except NotSaved:
+            await query.answer(t("save.not_yet"), show_alert=True)
+            return
     if changed is None:
         await query.answer(t("cases.forbidden"), show_alert=True)
     elif changed.done:

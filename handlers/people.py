@@ -106,7 +106,10 @@ async def deactivate(update: Update, context: BotContext) -> None:
         await _refuse(update, context)
         return
     await set_menu(context.bot, chat_id=done.tg_user_id, role=None, t=context.t)
-    await _show_page(update, context, 0, context.t("people.deactivated", name=done.name))
+    note = context.t("people.deactivated", name=done.name)
+    if done.invites_revoked:
+        note += "\n" + context.t("people.invites_revoked", count=done.invites_revoked)
+    await _show_page(update, context, 0, note)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -23,6 +23,7 @@ INVITE_REFUSAL = {
     InviteState.UNKNOWN: mark("start.invite_unknown"),
     InviteState.USED: mark("start.invite_used"),
     InviteState.EXPIRED: mark("start.invite_expired"),
+    InviteState.REVOKED: mark("start.invite_revoked"),
 }
 
 CATEGORY = {

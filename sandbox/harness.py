@@ -46,17 +46,19 @@ class Sandbox:
         tb: TracebackType | None,
     ) -> None:
         await self.application.stop()
+        assert self.application.post_stop is not None
+        await self.application.post_stop(self.application)
         await self.application.shutdown()
         assert self.application.post_shutdown is not None
         await self.application.post_shutdown(self.application)
 
     async def deliver(self, update: JSON) -> None:
-        """As the bot's update fetcher does: through the update processor."""
+        """As the bot's updater and update fetcher do: through the inbox, then the update
+        processor; returns once the update is handled (or dropped as seen before)."""
         application = self.application
         parsed = Update.de_json(update, application.bot)
-        await application.update_processor.process_update(
-            parsed, application.process_update(parsed)
-        )
+        for new in await application.bot_data["inbox"].accept([parsed]):
+            await application.update_processor.process_update(new, application.process_update(new))
 
     async def drain(self) -> None:
         """Sends every due message of the outbox, as the sender's loop would."""

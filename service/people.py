@@ -10,7 +10,7 @@ from enum import StrEnum
 from care.roles import Role, Viewer, can_manage
 from locales import LOCALES
 from service.services import Services
-from storage import audit, people
+from storage import audit, invites, people
 
 PAGE_SIZE = 15
 
@@ -103,11 +103,13 @@ class Deactivated:
     tg_user_id: int  # their chat: the caller clears their command menu
     name: str
     changed: bool  # False: they were inactive already (nothing written)
+    invites_revoked: int = 0  # their invites nobody had used yet, revoked with them
 
 
 async def deactivate(services: Services, actor: Viewer, person_id: int) -> Deactivated | Refusal:
     """Deactivates someone of a lower role in the actor's area; they are treated as unknown
-    from the next update on (this process forgets them at once). Audited."""
+    from the next update on (this process forgets them at once), and the invites they issued
+    that nobody has used die with them, in the same transaction. Audited."""
     async with services.sessions.begin() as session:
         found = await people.with_area(session, person_id)
         if found is None:
@@ -116,12 +118,19 @@ async def deactivate(services: Services, actor: Viewer, person_id: int) -> Deact
         if not may_deactivate(actor, person_id, Role(person.role), path):
             return Refusal.FORBIDDEN
         changed = person.active
+        revoked: list[int] = []
         if changed:
             await people.deactivate(session, person_id)
             audit.record(session, actor_id=actor.person_id, action="deactivate",
                          subject=f"person:{person_id}")  # fmt: skip
+            revoked = await invites.revoke_issued_by(
+                session, issuer_id=person_id, by=actor.person_id, now=services.now()
+            )
+            for invite_id in revoked:
+                audit.record(session, actor_id=actor.person_id, action="revoke_invite",
+                             subject=f"invite:{invite_id}", detail="issuer left")  # fmt: skip
     services.viewers.forget(person.tg_user_id)
-    return Deactivated(person_id, person.tg_user_id, person.name, changed)
+    return Deactivated(person_id, person.tg_user_id, person.name, changed, len(revoked))
 
 
 async def set_language(services: Services, viewer: Viewer, locale: str) -> bool:

@@ -8,6 +8,8 @@ from typing import Any, cast
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -38,6 +40,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a database error's text (which may reach a log) shows the statement,
+    # never the names and ID numbers bound to it.
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -46,11 +50,16 @@ def make_engine(url: str) -> AsyncEngine:
         # SQLite's busy handler sleeps for up to 100 ms at a go; waiting for the pool is FIFO
         # and wakes as soon as the connection is back.
         engine = create_async_engine(
-            url, pool_reset_on_return=None, pool_size=1, max_overflow=0, pool_timeout=30
+            url,
+            pool_reset_on_return=None,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            hide_parameters=True,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def insert_for(executor: AsyncSession | AsyncConnection, table: Any) -> Any:
@@ -79,3 +88,12 @@ def key(column: int | None) -> Mapped[int]:
 
 def make_sessions(engine: AsyncEngine) -> Sessions:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+
+
+def unavailable(error: BaseException) -> bool:
+    """Whether `error` says the database could not be reached or was busy for now (down,
+    restarting, the connection lost, SQLite locked past its busy timeout), as opposed to a
+    statement it refused: worth waiting for and trying again."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated

@@ -7,7 +7,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from storage.db import insert_in, select_wide
 from storage.models import UserState
@@ -24,11 +24,10 @@ async def load(engine: AsyncEngine) -> list[tuple[int, str, str, int | None, dat
         return [(u, d, c, n, at) for u, d, c, n, at in await connection.execute(query)]
 
 
-async def write(engine: AsyncEngine, rows: list[dict[str, Any]]) -> None:
-    """Upserts `rows` in one transaction. Core on a connection, not the ORM: this runs every
-    few milliseconds while people tap."""
-    async with engine.begin() as connection:
-        await connection.execute(_upsert(connection.dialect.name), rows)
+async def write(connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Upserts `rows` in the caller's transaction. Core on a connection, not the ORM: this
+    runs every few milliseconds while people tap."""
+    await connection.execute(_upsert(connection.dialect.name), rows)
 
 
 @functools.lru_cache

@@ -44,6 +44,7 @@ async def claim(engine: AsyncEngine) -> Claim | None:
         return _claim_file(Path(f"{url.database}.lock"))
     connection = await engine.connect()
     got: Any = await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
+    await connection.commit()  # a session lock outlives the transaction: don't sit in one
     if not got:
         await connection.close()
         return None

@@ -38,13 +38,28 @@ class Person(SQLModel, table=True):
 class Invite(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     code_hash: str = Field(max_length=64, unique=True)
+    code_hint: str = Field(default="", max_length=8)  # the code's first characters, for /invites
     role: str = Field(max_length=16)
     area_id: int = Field(foreign_key="area.id")
-    created_by: int | None = Field(default=None, foreign_key="person.id")
+    created_by: int | None = Field(default=None, foreign_key="person.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
     expires_at: datetime = Field(sa_type=UTCDateTime())
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     used_by: int | None = Field(default=None, foreign_key="person.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    revoked_by: int | None = Field(default=None, foreign_key="person.id")  # or of its issuer
+
+
+class InviteFailure(SQLModel, table=True):
+    """A code that opened nothing, by Telegram account (not by person: guests try codes).
+    Kept for a minute (care.invites.FAILURE_WINDOW), to slow down guessing."""
+
+    __tablename__ = "invite_failure"
+    __table_args__ = (Index("ix_invite_failure_account", "tg_user_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    tg_user_id: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    at: datetime = Field(sa_type=UTCDateTime(), index=True)
 
 
 class AuditLog(SQLModel, table=True):
@@ -167,6 +182,21 @@ class UserState(SQLModel, table=True):
     # Telegram delivers again after a crash is recognised and not handled twice.
     last_update: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class InboxUpdate(SQLModel, table=True):
+    """The durable inbox: every update as it arrived, stored before it is handled and marked
+    done after (toolkit.inbox). A seen id is not taken again; after a crash, what was stored
+    but not done is handled on start. The payload is dropped once done: it holds what people
+    wrote."""
+
+    __tablename__ = "inbox"
+
+    update_id: int = Field(sa_column=Column(BigInteger(), primary_key=True, autoincrement=False))
+    chat_id: int | None = Field(default=None, sa_column=Column(BigInteger(), nullable=True))
+    payload: str | None = None  # the update as JSON, until done
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    done_at: datetime | None = Field(default=None, sa_type=UTCDateTime(), index=True)
 
 
 class Visit(SQLModel, table=True):

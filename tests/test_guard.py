@@ -23,6 +23,7 @@ COMMANDS: dict[str, Role | None] = {
     "language": Role.VOLUNTEER,
     "invite": Role.SUPERVISOR,
     "people": Role.SUPERVISOR,
+    "invites": Role.SUPERVISOR,
     "child": Role.VOLUNTEER,
     "checkin": Role.VOLUNTEER,
     "report": Role.VOLUNTEER,

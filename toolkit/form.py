@@ -25,8 +25,9 @@ from locales import _ as mark
 from service.actions import Action
 from service.replies import plan_reply
 from toolkit.context import BotContext
-from toolkit.flows import anything_else, busy_elsewhere, fallbacks
+from toolkit.flows import RESUMABLE, anything_else, busy_elsewhere, fallbacks, resume_rows
 from toolkit.keyboards import keyboard
+from toolkit.saving import NotSaved, patiently, quietly
 
 ASKING, CONFIRMING = range(2)
 log = logging.getLogger("carebot.form")
@@ -97,6 +98,7 @@ class Form:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "action", Action(self.prefix))
+        RESUMABLE[self.name] = self.action("resume")
 
     def draft(self, context: BotContext) -> dict[str, Any]:
         assert context.user_data is not None  # the guard lets through only updates of a person
@@ -285,6 +287,10 @@ class Form:
         draft = self.draft(context)
         action, _, value = (self.action.value(query.data) or "").partition(":")
         step = draft.get("step")
+        if action == "resume":  # back after an interruption: the question again, below
+            await query.answer()
+            draft.pop("current", None)
+            return await self.reask(update, context, "")
         saving_checks = self.save_checks and action == "ok"
         if not await self._still_allowed(update, context, full=step is None and not saving_checks):
             return ConversationHandler.END
@@ -339,11 +345,17 @@ class Form:
             # update, and its reply goes through the outbox, so Telegram failing now can delay
             # the reply but never lose the record.
             try:
-                reply = await self.save(update, context, draft["answers"])
+                reply = await patiently(
+                    update, context, lambda: self.save(update, context, draft["answers"])
+                )
+            except NotSaved:  # the database stayed away: the answers wait for another press
+                await quietly(query.answer())
+                await quietly(_tell(update, t("save.not_yet")))
+                return CONFIRMING
             except Forbidden as refusal:  # the summary, and the flow, end here
                 self.forget(context)
-                await _quietly(query.answer())
-                await _quietly(query.edit_message_text(t(refusal.key)))
+                await quietly(query.answer())
+                await quietly(query.edit_message_text(t(refusal.key)))
                 return ConversationHandler.END
             receipt = await self.receipt(context, draft["answers"]) if self.receipt else None
             text, rows = reply if isinstance(reply, tuple) else (reply, [])
@@ -351,11 +363,12 @@ class Form:
             assert chat is not None
             viewer = context.viewer
             self.forget(context)
-            await _quietly(query.answer())
+            rows = [*rows, *resume_rows(context)]  # a flow this one interrupted
+            await quietly(query.answer())
             if receipt is not None:  # the receipt replaces the summary and its buttons
-                await _quietly(self._clear(update, context, receipt, draft))
+                await quietly(self._clear(update, context, receipt, draft))
             else:
-                await _quietly(query.edit_message_reply_markup(None))
+                await quietly(query.edit_message_reply_markup(None))
             await plan_reply(
                 context.services, key=f"{self.name}:{draft.get('id') or uuid.uuid4().hex}",
                 chat_id=chat.id, text=text, buttons=rows,
@@ -439,15 +452,6 @@ def _media_answer(message: Message, kinds: frozenset[str]) -> dict[str, Any] | N
 
 def _placeholders(answers: Answers) -> dict[str, str]:
     return {k: str(v) for k, v in answers.items() if isinstance(v, str | int)}
-
-
-async def _quietly(call: Awaitable[Any]) -> None:
-    """A Bot API call after the record is saved: if Telegram fails it, the record stands and
-    the reply still comes through the outbox, so the person gets no apology for it."""
-    try:
-        await call
-    except TelegramError as error:
-        log.warning("after a save, a Bot API call failed: %s", type(error).__name__)
 
 
 async def _tell(update: Update, text: str) -> None:

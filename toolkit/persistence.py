@@ -3,13 +3,13 @@ answers so far and conversation states), so a flow half done continues after a r
 
 PTB hands changes over in `update_persistence`; they are staged here. After every update the
 bot calls `write_soon`: within a few milliseconds one transaction writes every person whose
-flows changed meanwhile (one row each, one statement for all: a group commit). Stopping the
+flows changed meanwhile (one row each, one statement for all), together with the inbox's rows
+of the same moment (toolkit.groupcommit: one commit for both). Stopping the
 bot writes the rest (`flush`), so a restart loses nothing; a crash loses at most the last few
 milliseconds, whose questions are then asked again."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -17,12 +17,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage import flows as table
 from storage.types import utcnow
+from toolkit.groupcommit import GroupCommit
 
 log = logging.getLogger("carebot.persistence")
 
@@ -40,8 +41,6 @@ class Snapshot(str):
     """UserData as JSON text, as PTB hands it to `update_user_data`."""
 
 
-WRITE_WINDOW = 0.02  # seconds of updates gathered into one write
-RETRY_AFTER = 1.0
 MARK_KEPT = timedelta(days=1)  # how long an update's id is remembered (Telegram keeps a day)
 Flows = dict[str, dict[str, int]]  # flow name -> "chat,user" -> state
 
@@ -51,23 +50,24 @@ def _key(key: ConversationKey) -> str:
 
 
 class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
-    def __init__(self, engine: AsyncEngine, *, clock: Callable[[], Any] = utcnow) -> None:
+    def __init__(
+        self, engine: AsyncEngine, writer: GroupCommit, *, clock: Callable[[], Any] = utcnow
+    ) -> None:
         super().__init__(
             store_data=PersistenceInput(
                 bot_data=False, chat_data=False, user_data=True, callback_data=False
             ),
             update_interval=60,
         )
-        self.engine, self.clock = engine, clock
+        self.engine, self.writer, self.clock = engine, writer, clock
+        writer.join(self)
         # What the database holds (or will once flushed), per person.
         self._data: dict[int, str] = {}
         self._flows: dict[int, Flows] = defaultdict(dict)
         # the last update of each private chat handled, and when it was
         self._seen: dict[int, tuple[int, datetime]] = {}
         self._dirty: set[int] = set()
-        self._lock = asyncio.Lock()
         self._loaded = False
-        self._writer: asyncio.Task[None] | None = None
 
     async def _load(self) -> None:
         if self._loaded:
@@ -167,45 +167,37 @@ class DbPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
         self._seen[user_id] = (update_id, self.clock())
         self._dirty.add(user_id)
 
-    # -- writing -----------------------------------------------------------------------------
+    # -- writing: a part of the bot's group commit (toolkit.groupcommit) ----------------------
 
     def write_soon(self) -> None:
-        """Schedules a write of what changed, without waiting for it."""
-        if self._dirty and (self._writer is None or self._writer.done()):
-            self._writer = asyncio.get_running_loop().create_task(self._write_soon())
-
-    async def _write_soon(self) -> None:
-        # Until nothing is left: what changed while a write was under way goes in the next
-        # round at once, not when someone's next update happens to come.
-        while self._dirty:
-            await asyncio.sleep(WRITE_WINDOW)
-            try:
-                await self.flush()
-            except Exception as exc:  # the data stays staged; try again shortly
-                log.error("writing flows in progress failed: %s; retrying", type(exc).__name__)
-                await asyncio.sleep(RETRY_AFTER)
+        """Has what changed written within milliseconds, without waiting for it."""
+        if self._dirty:
+            self.writer.soon()
 
     async def flush(self) -> None:
-        """Writes every person whose flows changed; returns once the caller's changes are in
-        the database (written by this call or by the one it waited for)."""
-        if not self._dirty:
-            return
-        async with self._lock:
-            users, self._dirty = self._dirty, set()
-            if not users:
-                return
-            now = self.clock()
-            rows = []
-            for user_id in sorted(users):
-                flows = {name: keys for name, keys in self._flows[user_id].items() if keys}
-                rows.append(
-                    {"user_id": user_id, "data": self._data.get(user_id, "{}"),
-                     "conversations": json.dumps(flows, sort_keys=True),
-                     "last_update": self._seen.get(user_id, (None, now))[0],
-                     "updated_at": now}
-                )  # fmt: skip
-            try:
-                await table.write(self.engine, rows)
-            except Exception:
-                self._dirty |= users  # written next time; the caller sees the error
-                raise
+        """Returns once every change staged so far is in the database."""
+        if self._dirty:
+            await self.writer.now()
+
+    def take(self) -> list[dict[str, Any]] | None:
+        users, self._dirty = self._dirty, set()
+        if not users:
+            return None
+        now = self.clock()
+        rows = []
+        for user_id in sorted(users):
+            flows = {name: keys for name, keys in self._flows[user_id].items() if keys}
+            rows.append(
+                {"user_id": user_id, "data": self._data.get(user_id, "{}"),
+                 "conversations": json.dumps(flows, sort_keys=True),
+                 "last_update": self._seen.get(user_id, (None, now))[0],
+                 "updated_at": now}
+            )  # fmt: skip
+        return rows
+
+    async def write(self, connection: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+        await table.write(connection, rows)
+
+    def give_back(self, rows: list[dict[str, Any]], error: BaseException) -> None:
+        # Written again from what they hold then (changed meanwhile or not).
+        self._dirty |= {int(row["user_id"]) for row in rows}

@@ -19,6 +19,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from toolkit.inbox import Inbox, chat_of
+
 UNBOUNDED = 1_000_000  # PTB's own bound: only memory limits how many wait for their chat
 
 
@@ -29,25 +31,21 @@ class _Turn:
 
 
 class PerChatProcessor(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    def __init__(self, max_concurrent_updates: int = 64, *, inbox: Inbox | None = None) -> None:
         super().__init__(UNBOUNDED)
         self.running = asyncio.BoundedSemaphore(max_concurrent_updates)
+        self.inbox = inbox  # told when an update is done
         self._turns: dict[int, _Turn] = {}
 
-    @staticmethod
-    def chat_of(update: object) -> int:
-        if isinstance(update, Update):
-            chat, user = update.effective_chat, update.effective_user
-            return chat.id if chat else user.id if user else 0
-        return 0
-
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = self.chat_of(update)
+        key = chat_of(update)
         turn = self._turns.setdefault(key, _Turn())
         turn.users += 1
         try:
             async with turn.lock, self.running:  # FIFO per chat, then a global slot
                 await coroutine
+            if self.inbox is not None and isinstance(update, Update):
+                self.inbox.done(update.update_id)
         finally:
             turn.users -= 1
             if turn.users == 0:

@@ -9,9 +9,11 @@ from datetime import timedelta
 from service.alerts import escalate_due
 from service.reminders import plan_today
 from toolkit.context import BotApplication, BotContext
+from toolkit.inbox import Inbox
 from workers import drafts
 
 LADDER_EVERY = 30  # seconds between looks at the escalation ladder
+INBOX_EVERY = 60 * 60  # the inbox forgets ids done more than a day ago
 REMIND_EVERY = 15 * 60  # the reminder planner: the first run of a day plans it, the rest nothing
 
 
@@ -28,6 +30,11 @@ async def _drafts(context: BotContext) -> None:
     await drafts.sweep(context.application)
 
 
+async def _inbox(context: BotContext) -> None:
+    inbox: Inbox = context.application.bot_data["inbox"]
+    await inbox.forget_old()
+
+
 def schedule(application: BotApplication) -> None:
     jobs = application.job_queue
     assert jobs is not None
@@ -36,3 +43,4 @@ def schedule(application: BotApplication) -> None:
     jobs.run_repeating(
         _drafts, interval=drafts.SWEEP_EVERY, first=timedelta(minutes=1), name="drafts"
     )
+    jobs.run_repeating(_inbox, interval=INBOX_EVERY, first=timedelta(minutes=2), name="inbox")
