@@ -28,6 +28,7 @@ from telegram.warnings import PTBUserWarning
 
 import conversations
 import handlers
+from care.ledger import file_too_big
 from care.roles import AreaPathError, Role
 from locales import Translator, locale_for
 from service import invites, ledger
@@ -41,7 +42,7 @@ from toolkit.errors import on_error
 from toolkit.groupcommit import GroupCommit
 from toolkit.guard import PERSIST_GROUP, identify, persist
 from toolkit.inbox import Inbox, InboxQueue
-from toolkit.ledger_report import summary
+from toolkit.ledger_report import describe, refusal, summary
 from toolkit.limiter import Limiter
 from toolkit.menus import set_default_menu
 from toolkit.persistence import DbPersistence, UserData
@@ -212,11 +213,18 @@ async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str
     transaction), as the server's operator: no area restriction unless `area` is given."""
     await ensure_migrated(settings)
     t = Translator(settings.default_locale, settings.tz)
+    limits = settings.sheet_limits
+    if (await asyncio.to_thread(file.stat)).st_size > limits.max_file_bytes:  # not read at all
+        print(describe(file_too_big(limits), t))
+        return 1
     data = await asyncio.to_thread(file.read_bytes)
     engine = make_engine(settings.database_url)
     try:
         services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
         planned = await ledger.plan_import(services, None, data, area_path=area)
+        if planned.unreadable:  # too large, not a ledger: one line says why
+            print(refusal(planned.plan, t))
+            return 1
         print(summary(planned.plan, t, file_name=file.name, limit=None))
         if dry_run or planned.plan.writes == 0:
             print(t("ledger.nothing_written"))
@@ -226,7 +234,7 @@ async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str
                     rejected=written.rejected))  # fmt: skip
     finally:
         await engine.dispose()
-    return 1 if planned.unreadable else 0
+    return 0
 
 
 async def export_ledger(settings: Settings, file: Path, area: str) -> int:

@@ -12,9 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from care.cases import Ladder
 from care.reminders import CareDate
+from care.uploads import MB, SheetLimits
 from locales import LOCALES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/care.db"
+_LIMITS = SheetLimits()
 
 
 class Settings(BaseSettings):
@@ -42,6 +44,13 @@ class Settings(BaseSettings):
     escalate_after_minutes: int = Field(default=10, ge=1)
     alert_chat_after_minutes: int = Field(default=30, ge=1)
     repeat_alert_minutes: int = Field(default=30, ge=1)
+    # What a ledger upload may be (care.uploads.SheetLimits, whose defaults these are); a file
+    # past one is refused whole. A bot downloads files of 20 MB at most.
+    ledger_max_file_mb: float = Field(default=_LIMITS.max_file_bytes / MB, gt=0)
+    ledger_max_unpacked_mb: float = Field(default=_LIMITS.max_unpacked_bytes / MB, gt=0)
+    ledger_max_rows: int = Field(default=_LIMITS.max_rows, ge=2)
+    ledger_max_columns: int = Field(default=_LIMITS.max_columns, ge=7, le=16_384)
+    ledger_max_shared_strings_mb: float = Field(default=_LIMITS.max_shared_strings_bytes / MB, gt=0)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text", description="text lines, or one JSON object per line"
@@ -106,6 +115,16 @@ class Settings(BaseSettings):
     @cached_property
     def configured_care_dates(self) -> dict[CareDate, list[date]]:
         return {CareDate(name): days for name, days in self.care_dates.items()}
+
+    @cached_property
+    def sheet_limits(self) -> SheetLimits:
+        return SheetLimits(
+            max_file_bytes=int(self.ledger_max_file_mb * MB),
+            max_unpacked_bytes=int(self.ledger_max_unpacked_mb * MB),
+            max_rows=self.ledger_max_rows,
+            max_columns=self.ledger_max_columns,
+            max_shared_strings_bytes=int(self.ledger_max_shared_strings_mb * MB),
+        )
 
     @cached_property
     def ladder(self) -> Ladder:

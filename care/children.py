@@ -17,6 +17,7 @@ from types import MappingProxyType
 
 from lunar_python import Lunar, LunarMonth, LunarYear
 
+from care.roles import MAX_NAME_LENGTH
 from care.roles import Gender as Gender  # re-exported: a child's gender is the same
 
 
@@ -27,6 +28,29 @@ class InvalidValue(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+# The longest text each field of a child's record holds, by field name: one definition, used by
+# the table (storage.models: Child, and Household for `household`) and by every check of input
+# (ledger rows, the record forms), so that nothing a check accepts is refused by the database
+# (PostgreSQL) or stored over length (SQLite does not enforce it).
+TEXT_LENGTHS: Mapping[str, int] = MappingProxyType(
+    {
+        "name": MAX_NAME_LENGTH,  # as a person's (care.roles.clean_name)
+        "id_number": 18,
+        "ethnicity": 20,
+        "household": 40,
+        "schooling": 40,
+        "school": 80,
+        "health": 200,
+        "disability": 80,
+        "guardian_name": 40,
+        "guardian_relation": 20,
+        "guardian_phone": 20,
+        "father_work": 80,
+        "mother_work": 80,
+    }
+)
 
 
 def _key(text: str) -> str:

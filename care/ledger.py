@@ -3,7 +3,13 @@
 Columns are found by header name. The header is the first row (among the first ten, so title
 rows above it are skipped) that names at least three known columns. Row numbers in problems are
 the spreadsheet's own, header included, so a clerk can find them. A row with any problem is
-rejected whole; the others are returned.
+rejected whole; the others are returned. A row is checked against everything storage holds it
+to (the lengths of care.children.TEXT_LENGTHS, area names that make an area path), so a row the
+dry run accepts is one the database takes. Warnings (a cell that looks like a formula) reject
+nothing.
+
+Uploads are read within `SheetLimits` (care.uploads): a file past them is refused whole, with
+one problem, before it is parsed.
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ import csv
 import io
 import re
 import unicodedata
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,14 +25,17 @@ from datetime import date, datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
-from xml.etree import ElementTree
 
 import openpyxl
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils.datetime import from_excel
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from care import formulas
 from care.children import (
     GENDER_LEDGER_NAMES,
+    TEXT_LENGTHS,
     Category,
     Colour,
     Gender,
@@ -41,6 +49,9 @@ from care.children import (
     parse_lunar_birthday,
 )
 from care.idcard import IdInfo, parse_id
+from care.roles import MAX_NAME_LENGTH
+from care.uploads import MB, Excess, SheetLimits, TooLarge, Unreadable, bounded, check_size
+from care.uploads import xlsx_sheets as _xlsx_sheets
 
 
 class ProblemCode(StrEnum):
@@ -52,6 +63,11 @@ class ProblemCode(StrEnum):
     NO_HEADER = "no_header"  # {}
     MISSING_COLUMNS = "missing_columns"  # {"columns": [header, …]}
     DUPLICATE_COLUMNS = "duplicate_columns"  # {"columns": [header, …]}
+    FILE_TOO_BIG = "file_too_big"  # {"limit": "10"} (MB)
+    UNPACKED_TOO_BIG = "unpacked_too_big"  # {"limit": "64"} (MB)
+    TOO_MANY_ROWS = "too_many_rows"  # {"limit": "50,000"}
+    TOO_MANY_COLUMNS = "too_many_columns"  # {"limit": "64"}
+    SHARED_STRINGS_TOO_BIG = "shared_strings_too_big"  # {"limit": "20"} (MB)
     # cell level
     REQUIRED = "required"  # {}
     ID_FORMAT = "id_format"  # {}
@@ -71,6 +87,11 @@ class ProblemCode(StrEnum):
     PHONE_FORMAT = "phone_format"  # {"value": cell}
     LUNAR_BIRTHDAY_FORMAT = "lunar_birthday_format"  # {"value": cell}
     LUNAR_BIRTHDAY_IMPOSSIBLE = "lunar_birthday_impossible"  # {"value": cell}
+    TOO_LONG = "too_long"  # {"length": 300, "limit": 80}
+    AREA_NAME = "area_name"  # {"value": cell}: a "/" in it would make another area path
+    CONTROL_CHARACTER = "control_character"  # {}: no spreadsheet can hold it (the export)
+    # a warning: rejects nothing
+    FORMULA = "formula"  # {"value": the cell's start}
     # found when planning an import against the database
     AREA_OUTSIDE = "area_outside"  # {"area": the importer's own area path}
 
@@ -114,6 +135,7 @@ class LedgerRow:
 class LedgerParse:
     rows: list[LedgerRow]
     problems: list[Problem]
+    warnings: list[Problem] = field(default_factory=list)  # reported; the rows are accepted
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -152,6 +174,29 @@ LEDGER_COLUMNS: tuple[str, ...] = (
 # Without these a file is refused; the other columns may be left out.
 REQUIRED_COLUMNS: tuple[str, ...] = (NAME, GENDER, BIRTH_DATE, ID_NUMBER, CATEGORY, COLOUR, VILLAGE)
 SHEET_TITLE = "困境儿童和留守儿童台账"
+
+# The longest text each column may hold: what storage holds the field to (an area name is one
+# part of an area path). The ID number, dates and phone are checked by their formats.
+COLUMN_LENGTHS: Mapping[str, int] = MappingProxyType(
+    {
+        NAME: TEXT_LENGTHS["name"],
+        ETHNICITY: TEXT_LENGTHS["ethnicity"],
+        COUNTY: MAX_NAME_LENGTH,
+        TOWN: MAX_NAME_LENGTH,
+        VILLAGE: MAX_NAME_LENGTH,
+        HOUSEHOLD: TEXT_LENGTHS["household"],
+        SCHOOLING: TEXT_LENGTHS["schooling"],
+        SCHOOL: TEXT_LENGTHS["school"],
+        HEALTH: TEXT_LENGTHS["health"],
+        DISABILITY: TEXT_LENGTHS["disability"],
+        GUARDIAN_NAME: TEXT_LENGTHS["guardian_name"],
+        GUARDIAN_RELATION: TEXT_LENGTHS["guardian_relation"],
+        FATHER_WORK: TEXT_LENGTHS["father_work"],
+        MOTHER_WORK: TEXT_LENGTHS["mother_work"],
+    }
+)
+AREA_COLUMNS = (COUNTY, TOWN, VILLAGE)
+_AREA_SEPARATORS = ("/", "／")  # care.roles.split_area_path splits on both
 
 # Other headers seen in county templates, for the same columns.
 HEADER_ALIASES: Mapping[str, str] = MappingProxyType(
@@ -214,7 +259,7 @@ def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return formulas.unescape(value.strip())
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime) and value == datetime(value.year, value.month, value.day):
@@ -266,11 +311,12 @@ T = TypeVar("T")
 class _Cells:
     """One row's cells by column, and the problems found in them."""
 
-    __slots__ = ("cells", "columns", "number", "problems")
+    __slots__ = ("cells", "columns", "number", "problems", "warnings")
 
     def __init__(self, number: int, cells: Sequence[object], columns: Mapping[str, int]) -> None:
         self.number, self.cells, self.columns = number, cells, columns
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
 
     def raw(self, column: str) -> object:
         index = self.columns.get(column)
@@ -363,12 +409,34 @@ def _consent(text: str) -> bool:
     return consent
 
 
+_FORMULA_SHOWN = 30  # characters of a suspicious cell quoted in its warning
+
+
+def _check_texts(cells: _Cells) -> None:
+    """What storage and the export hold the text columns to (length, area names, no control
+    characters, which no worksheet can hold), and cells that a spreadsheet would take for a
+    formula (a warning)."""
+    for column, limit in COLUMN_LENGTHS.items():
+        text = cells.text(column)
+        if len(text) > limit:
+            cells.bad(column, ProblemCode.TOO_LONG, length=len(text), limit=limit)
+        elif ILLEGAL_CHARACTERS_RE.search(text):
+            cells.bad(column, ProblemCode.CONTROL_CHARACTER)
+        elif column in AREA_COLUMNS and any(s in text for s in _AREA_SEPARATORS):
+            cells.bad(column, ProblemCode.AREA_NAME, value=text)
+        if formulas.suspicious(text):
+            value = text if len(text) <= _FORMULA_SHOWN else text[:_FORMULA_SHOWN] + "…"
+            warning = Problem(cells.number, column, ProblemCode.FORMULA, {"value": value})
+            cells.warnings.append(warning)
+
+
 def _check_row(cells: _Cells, today: date) -> tuple[LedgerRow | None, IdInfo | None]:
     """The row if it has no problem, and what its ID number says (for duplicates)."""
     name, village = cells.text(NAME), cells.text(VILLAGE)
     for column, value in ((NAME, name), (VILLAGE, village)):
         if not value:
             cells.bad(column, ProblemCode.REQUIRED)
+    _check_texts(cells)
     id_info = _check_id(cells)
     gender = _check_gender(cells, id_info)
     birth_date, birth_column = _check_birth_date(cells, id_info)
@@ -455,6 +523,7 @@ def parse_ledger_rows(rows: Iterable[Sequence[object]], *, today: date) -> Ledge
         return LedgerParse([], problems)
     serial = columns.get(SERIAL)
     checked: list[LedgerRow] = []
+    warnings: list[Problem] = []
     rows_by_id: dict[str, list[int]] = defaultdict(list)
     for number, cells in enumerate(iterator, start=header_row + 1):
         # skip blank rows, and rows a template numbered in advance but nobody filled
@@ -467,11 +536,12 @@ def parse_ledger_rows(rows: Iterable[Sequence[object]], *, today: date) -> Ledge
         if id_info is not None:
             rows_by_id[id_info.number].append(number)
         problems.extend(row_cells.problems)
+        warnings.extend(row_cells.warnings)
     problems.extend(_duplicate_ids(rows_by_id))
     rejected = {p.row for p in problems}
     order = {column: i for i, column in enumerate(LEDGER_COLUMNS)}
     problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 0)))
-    return LedgerParse([r for r in checked if r.row not in rejected], problems)
+    return LedgerParse([r for r in checked if r.row not in rejected], problems, warnings)
 
 
 def _duplicate_ids(rows_by_id: Mapping[str, list[int]]) -> list[Problem]:
@@ -484,24 +554,36 @@ def _duplicate_ids(rows_by_id: Mapping[str, list[int]]) -> list[Problem]:
     ]
 
 
-def parse_ledger(data: bytes, *, today: date) -> LedgerParse:
-    """Read an uploaded ledger: XLSX, or CSV in UTF-8 (with or without BOM), GB18030 or UTF-16.
+def parse_ledger(data: bytes, *, today: date, limits: SheetLimits | None = None) -> LedgerParse:
+    """Read an uploaded ledger: XLSX, or CSV in UTF-8 (with or without BOM), GB18030 or UTF-16,
+    within `limits` (by default `SheetLimits()`); a file past them is refused with one problem
+    before it is parsed (an .xlsx) or as soon as the rows pass them (a CSV).
 
     The format is told by the content, not the file name.
     """
-    if data.startswith(b"PK\x03\x04"):
-        return _parse_xlsx(data, today)
-    if data.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary .xls
-        return _file_problem(ProblemCode.UNSUPPORTED_FORMAT, format="xls")
+    limits = limits or SheetLimits()
+    try:
+        check_size(data, limits)
+        if data.startswith(b"PK\x03\x04"):
+            return _parse_xlsx(data, today, limits)
+        if data.startswith(b"\xd0\xcf\x11\xe0"):  # the old binary .xls
+            return _file_problem(ProblemCode.UNSUPPORTED_FORMAT, format="xls")
+        return _parse_csv(data, today, limits)
+    except TooLarge as too_large:
+        return _too_large(too_large)
+    except Unreadable:
+        return _file_problem(ProblemCode.UNREADABLE_FILE)
+
+
+def _parse_csv(data: bytes, today: date, limits: SheetLimits) -> LedgerParse:
     text = _decode(data)
     if text is None:
         return _file_problem(ProblemCode.UNREADABLE_FILE)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return parse_ledger_rows(
-            csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), today=today
-        )
+        return parse_ledger_rows(bounded(rows, limits), today=today)
     except csv.Error:  # e.g. a field over the csv module's size limit: not a ledger
         return _file_problem(ProblemCode.UNREADABLE_FILE)
 
@@ -516,22 +598,35 @@ def _decode(data: bytes) -> str | None:
     return None
 
 
-def _parse_xlsx(data: bytes, today: date) -> LedgerParse:
+def _parse_xlsx(data: bytes, today: date, limits: SheetLimits) -> LedgerParse:
     """The first sheet with a header row (an instructions sheet before it is skipped)."""
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, TypeError, ValueError, OSError):
-        return _file_problem(ProblemCode.UNREADABLE_FILE)
-    try:
-        for sheet in workbook.worksheets:
-            result = parse_ledger_rows(sheet.iter_rows(values_only=True), today=today)
-            if [p.code for p in result.problems] != [ProblemCode.NO_HEADER]:
-                return result
-    except (KeyError, IndexError, TypeError, ValueError, ElementTree.ParseError):
-        return _file_problem(ProblemCode.UNREADABLE_FILE)
-    finally:
-        workbook.close()
+    for rows in _xlsx_sheets(data, limits):
+        result = parse_ledger_rows(rows, today=today)
+        if [p.code for p in result.problems] != [ProblemCode.NO_HEADER]:
+            return result
     return _file_problem(ProblemCode.NO_HEADER)
+
+
+_EXCESS = {
+    Excess.FILE: ProblemCode.FILE_TOO_BIG,
+    Excess.UNPACKED: ProblemCode.UNPACKED_TOO_BIG,
+    Excess.ROWS: ProblemCode.TOO_MANY_ROWS,
+    Excess.COLUMNS: ProblemCode.TOO_MANY_COLUMNS,
+    Excess.SHARED_STRINGS: ProblemCode.SHARED_STRINGS_TOO_BIG,
+}
+_IN_MEGABYTES = (Excess.FILE, Excess.UNPACKED, Excess.SHARED_STRINGS)
+
+
+def _too_large(error: TooLarge) -> LedgerParse:
+    limit = f"{error.limit / MB:g}" if error.excess in _IN_MEGABYTES else f"{error.limit:,}"
+    return _file_problem(_EXCESS[error.excess], limit=limit)
+
+
+def file_too_big(limits: SheetLimits) -> Problem:
+    """What `parse_ledger` says of a file over the size limit, for those who can tell before
+    they read it (a document's declared size, a file's)."""
+    [problem] = _too_large(TooLarge(Excess.FILE, limits.max_file_bytes)).problems
+    return problem
 
 
 def _file_problem(code: ProblemCode, **params: object) -> LedgerParse:
@@ -560,11 +655,15 @@ def row_to_cells(row: LedgerRow, serial: int | None = None) -> list[str]:
 
 def write_ledger_csv(rows: Iterable[LedgerRow]) -> bytes:
     """UTF-8 with BOM, which Excel needs to show Chinese. Excel still reads long digit strings
-    as numbers when it opens a CSV: prefer XLSX for people who edit in Excel."""
+    as numbers when it opens a CSV: prefer XLSX for people who edit in Excel. A cell that
+    Excel would run as a formula gets a leading apostrophe, which the import takes off."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow(LEDGER_COLUMNS)
-    writer.writerows(row_to_cells(row, serial) for serial, row in enumerate(rows, start=1))
+    writer.writerows(
+        [formulas.csv_text(text) for text in row_to_cells(row, serial)]
+        for serial, row in enumerate(rows, start=1)
+    )
     return out.getvalue().encode("utf-8-sig")
 
 
@@ -579,25 +678,40 @@ PAIRINGS_SHEET = (
 VISITS_SHEET = ("最近走访", ("姓名", "身份证号", "村(社区)", "最近走访日期"))
 
 
+def _text_cell(sheet: WriteOnlyWorksheet, text: str, *, text_format: bool = False) -> str | Cell:
+    """A cell that holds `text` as text, never as a formula or an error value: openpyxl makes
+    any text that starts with "=" a formula, so such text gets a cell typed as a string, marked
+    with Excel's quote prefix (the apostrophe a person types) so that it stays text when
+    someone edits it. Its value is unchanged: the export re-imports as it is."""
+    # No worksheet holds control characters (openpyxl raises): the import refuses them, and a
+    # record that has one anyway (stored before, or typed in a form) must not stop the export.
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if not (text_format or formulas.needs_text_type(text)):
+        return text  # openpyxl writes it as a string
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    if text_format:
+        cell.number_format = "@"
+    if formulas.needs_text_type(text):
+        cell.quotePrefix = True
+    return cell
+
+
 def write_ledger_xlsx(rows: Iterable[LedgerRow], extra: Sequence[Sheet] = ()) -> bytes:
     """The ledger sheet first (so the file re-imports as it is), then any `extra` sheets.
-    Every ledger cell is text; ID, date and phone cells also carry the text format (@), so
-    that Excel keeps them as text when someone edits them."""
+    Every cell of every sheet is text, never a formula (`_text_cell`); ID, date and phone cells
+    also carry the text format (@), so that Excel keeps them as text when someone edits them."""
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(SHEET_TITLE)
     sheet.append(list(LEDGER_COLUMNS))
     for serial, row in enumerate(rows, start=1):
-        texts = row_to_cells(row, serial)
-        cells: list[str | Cell] = list(texts)
-        for index in _TEXT_COLUMNS:
-            cells[index] = cell = WriteOnlyCell(sheet, value=texts[index])
-            cell.number_format = "@"
-        sheet.append(cells)
+        texts = enumerate(row_to_cells(row, serial))
+        sheet.append([_text_cell(sheet, text, text_format=i in _TEXT_COLUMNS) for i, text in texts])
     for title, header, values in extra:
         other = workbook.create_sheet(title)
         other.append(list(header))
         for value_row in values:
-            other.append(["" if v is None else str(v) for v in value_row])
+            other.append([_text_cell(other, "" if v is None else str(v)) for v in value_row])
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

@@ -13,6 +13,7 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 
 from care.access import may_edit_children
 from care.children import (
+    TEXT_LENGTHS,
     Category,
     Colour,
     InvalidValue,
@@ -173,7 +174,7 @@ SCHOOL_FORM = Form(
             "school",
             mark("edit.ask_school"),
             mark("edit.ask_school.short"),
-            parse=_text(80, mark("edit.text_length")),
+            parse=_text(TEXT_LENGTHS["school"], mark("edit.text_length")),
             skippable=True,
         ),
         Question(
@@ -219,13 +220,13 @@ GUARDIAN_QUESTIONS = [
         "guardian_name",
         mark("edit.ask_guardian_name"),
         mark("edit.ask_guardian_name.short"),
-        parse=_text(40, mark("edit.text_length")),
+        parse=_text(TEXT_LENGTHS["guardian_name"], mark("edit.text_length")),
     ),
     Question(
         "guardian_relation",
         mark("edit.ask_relation"),
         mark("edit.ask_relation.short"),
-        parse=_text(20, mark("edit.text_length")),
+        parse=_text(TEXT_LENGTHS["guardian_relation"], mark("edit.text_length")),
     ),
     Question(
         "guardian_phone",
@@ -414,7 +415,7 @@ ADD_FORM = Form(
             "household",
             mark("add.ask_household"),
             mark("add.ask_household.short"),
-            parse=_text(40, mark("edit.text_length")),
+            parse=_text(TEXT_LENGTHS["household"], mark("edit.text_length")),
             skippable=True,
         ),
         *GUARDIAN_QUESTIONS,

@@ -10,6 +10,7 @@ from typing import Any
 from telegram import InputFile, Update
 from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
+from care.ledger import file_too_big
 from care.roles import Role
 from service import ledger
 from service.actions import Action
@@ -17,11 +18,10 @@ from toolkit.context import BotContext
 from toolkit.flows import anything_else, busy_elsewhere, fallbacks
 from toolkit.guard import guarded
 from toolkit.keyboards import keyboard
-from toolkit.ledger_report import SHOWN_PROBLEMS, problems_csv, summary
+from toolkit.ledger_report import SHOWN_PROBLEMS, describe, problems_csv, refusal, summary
 
 NAME = "ledger_import"  # the flow: its answers in user_data, its persisted state
 CONFIRM = 0
-MAX_BYTES = 10 * 1024 * 1024
 SUFFIXES = {".xlsx", ".csv"}
 ANSWER = Action("imp")  # imp:<ok|no>: write the import, or not
 OK, NO = "ok", "no"
@@ -61,16 +61,21 @@ async def received(update: Update, context: BotContext) -> int:
     if PurePath(name).suffix.lower() not in SUFFIXES:
         await message.reply_text(t("ledger.wrong_type"))
         return ConversationHandler.END
-    if (document.file_size or 0) > MAX_BYTES:
-        await message.reply_text(t("ledger.too_big"))
+    limits = context.services.settings.sheet_limits
+    if (document.file_size or 0) > limits.max_file_bytes:  # refused before it is downloaded
+        await message.reply_text(describe(file_too_big(limits), t))
         return ConversationHandler.END
     try:
-        plan = (await _plan(context, document.file_id)).plan
+        planned = await _plan(context, document.file_id)
     except ledger.Refused:
         await message.reply_text(t("guard.forbidden"))
         return ConversationHandler.END
+    plan = planned.plan
+    if planned.unreadable:  # too large, not a ledger: one line says why
+        await message.reply_text(refusal(plan, t))
+        return ConversationHandler.END
     text = t("ledger.dry_run") + "\n" + summary(plan, t, file_name=name, limit=SHOWN_PROBLEMS)
-    if len(plan.problems) > SHOWN_PROBLEMS:
+    if len(plan.problems) + len(plan.warnings) > SHOWN_PROBLEMS:
         await message.reply_document(
             InputFile(problems_csv(plan, t), filename=f"{PurePath(name).stem}-problems.csv"),
             caption=t("ledger.report_attached"),

@@ -48,6 +48,11 @@ PROBLEM = {
     ProblemCode.NO_HEADER: mark("ledger.problem.no_header"),
     ProblemCode.MISSING_COLUMNS: mark("ledger.problem.missing_columns"),
     ProblemCode.DUPLICATE_COLUMNS: mark("ledger.problem.duplicate_columns"),
+    ProblemCode.FILE_TOO_BIG: mark("ledger.problem.file_too_big"),
+    ProblemCode.UNPACKED_TOO_BIG: mark("ledger.problem.unpacked_too_big"),
+    ProblemCode.TOO_MANY_ROWS: mark("ledger.problem.too_many_rows"),
+    ProblemCode.TOO_MANY_COLUMNS: mark("ledger.problem.too_many_columns"),
+    ProblemCode.SHARED_STRINGS_TOO_BIG: mark("ledger.problem.shared_strings_too_big"),
     ProblemCode.REQUIRED: mark("ledger.problem.required"),
     ProblemCode.ID_FORMAT: mark("ledger.problem.id_format"),
     ProblemCode.ID_CHECKSUM: mark("ledger.problem.id_checksum"),
@@ -66,6 +71,10 @@ PROBLEM = {
     ProblemCode.PHONE_FORMAT: mark("ledger.problem.phone_format"),
     ProblemCode.LUNAR_BIRTHDAY_FORMAT: mark("ledger.problem.lunar_birthday_format"),
     ProblemCode.LUNAR_BIRTHDAY_IMPOSSIBLE: mark("ledger.problem.lunar_birthday_impossible"),
+    ProblemCode.TOO_LONG: mark("ledger.problem.too_long"),
+    ProblemCode.AREA_NAME: mark("ledger.problem.area_name"),
+    ProblemCode.CONTROL_CHARACTER: mark("ledger.problem.control_character"),
+    ProblemCode.FORMULA: mark("ledger.problem.formula"),
     ProblemCode.AREA_OUTSIDE: mark("ledger.problem.area_outside"),
 }
 

@@ -4,6 +4,7 @@ decide who may, and audit."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -27,7 +28,7 @@ from care.ledger import (
     ProblemCode,
     write_ledger_xlsx,
 )
-from care.roles import split_area_path, within
+from care.roles import AreaPathError, split_area_path, within
 from storage import areas, audit, due
 from storage.areas import in_area
 from storage.db import key, select_wide
@@ -77,6 +78,7 @@ class ImportPlan:
     update: list[Update] = field(default_factory=list)
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # reported; reject nothing
 
     @property
     def rejected(self) -> int:
@@ -140,10 +142,17 @@ async def plan_import(
     """What applying `parsed` would do, changing nothing. With `area_path` (the importer's own
     area; None from the server's command line), rows outside it are rejected, and so are rows
     that would change a child recorded outside it."""
-    plan = ImportPlan(problems=list(parsed.problems))
+    plan = ImportPlan(problems=list(parsed.problems), warnings=list(parsed.warnings))
     accepted: list[tuple[LedgerRow, str]] = []
-    for row in parsed.rows:
-        path = row_path(row)
+    for number, row in enumerate(parsed.rows, start=1):
+        if number % CHUNK == 0:
+            await asyncio.sleep(0)  # others' updates run between chunks
+        try:
+            path = row_path(row)
+        except AreaPathError:  # care.ledger refuses such names; rows built elsewhere may not
+            value = f"{row.county}/{row.town}/{row.village}"
+            plan.problems.append(Problem(row.row, VILLAGE, ProblemCode.AREA_NAME, {"value": value}))
+            continue
         if path is None:
             column = TOWN if row.county else COUNTY
             plan.problems.append(Problem(row.row, column, ProblemCode.REQUIRED, {}))
@@ -154,7 +163,9 @@ async def plan_import(
         else:
             accepted.append((row, path))
     stored = await _existing(session, accepted)
-    for row, path in accepted:
+    for number, (row, path) in enumerate(accepted, start=1):
+        if number % CHUNK == 0:
+            await asyncio.sleep(0)  # (without: 10,000 rows held the loop 0.15 to 0.25 s)
         before = stored.get(_row_key(row, path))
         if before is None:
             plan.create.append(row)

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from care.children import TEXT_LENGTHS
+from care.roles import MAX_NAME_LENGTH
 from storage.types import UTCDateTime, utcnow
 
 
@@ -15,7 +17,7 @@ class Area(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
-    name: str = Field(max_length=40)
+    name: str = Field(max_length=MAX_NAME_LENGTH)  # one part of an area path
     level: int
     path: str = Field(max_length=200, unique=True)
 
@@ -81,7 +83,7 @@ class Household(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     area_id: int = Field(foreign_key="area.id")
-    code: str = Field(max_length=40)
+    code: str = Field(max_length=TEXT_LENGTHS["household"])
 
 
 class Child(SQLModel, table=True):
@@ -97,27 +99,29 @@ class Child(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=40, index=True)
+    name: str = Field(max_length=TEXT_LENGTHS["name"], index=True)
     gender: str = Field(max_length=8)
     birth_date: date
     lunar_month: int | None = None
     lunar_day: int | None = None
     lunar_leap: bool = False
-    id_number: str | None = Field(default=None, max_length=18, unique=True)
-    ethnicity: str | None = Field(default=None, max_length=20)
+    id_number: str | None = Field(default=None, max_length=TEXT_LENGTHS["id_number"], unique=True)
+    ethnicity: str | None = Field(default=None, max_length=TEXT_LENGTHS["ethnicity"])
     category: str = Field(max_length=40)
     colour: str = Field(max_length=8)
     area_id: int = Field(foreign_key="area.id")
     household_id: int | None = Field(default=None, foreign_key="household.id", index=True)
-    schooling: str | None = Field(default=None, max_length=40)
-    school: str | None = Field(default=None, max_length=80)
-    health: str | None = Field(default=None, max_length=200)
-    disability: str | None = Field(default=None, max_length=80)
-    guardian_name: str | None = Field(default=None, max_length=40)
-    guardian_relation: str | None = Field(default=None, max_length=20)
-    guardian_phone: str | None = Field(default=None, max_length=20)
-    father_work: str | None = Field(default=None, max_length=80)
-    mother_work: str | None = Field(default=None, max_length=80)
+    schooling: str | None = Field(default=None, max_length=TEXT_LENGTHS["schooling"])
+    school: str | None = Field(default=None, max_length=TEXT_LENGTHS["school"])
+    health: str | None = Field(default=None, max_length=TEXT_LENGTHS["health"])
+    disability: str | None = Field(default=None, max_length=TEXT_LENGTHS["disability"])
+    guardian_name: str | None = Field(default=None, max_length=TEXT_LENGTHS["guardian_name"])
+    guardian_relation: str | None = Field(
+        default=None, max_length=TEXT_LENGTHS["guardian_relation"]
+    )
+    guardian_phone: str | None = Field(default=None, max_length=TEXT_LENGTHS["guardian_phone"])
+    father_work: str | None = Field(default=None, max_length=TEXT_LENGTHS["father_work"])
+    mother_work: str | None = Field(default=None, max_length=TEXT_LENGTHS["mother_work"])
     consent: bool | None = None
     consent_date: date | None = None
     active: bool = True

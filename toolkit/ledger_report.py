@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Mapping
 
+from care import formulas
 from care.children import Category
 from care.ledger import Problem
 from care.roles import Gender
@@ -33,7 +34,15 @@ def describe(problem: Problem, t: Translator) -> str:
     return t("ledger.at", row=problem.row, column=problem.column or "", problem=text)
 
 
+def refusal(plan: ImportPlan, t: Translator) -> str:
+    """Why a file was refused as a whole (too large, not a ledger, columns missing): one line,
+    two at most (columns both missing and repeated)."""
+    return "\n".join(describe(p, t) for p in plan.problems if p.row is None)
+
+
 def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | None) -> str:
+    """The dry run: counts, then the problems (rows rejected) and the warnings (cells to check,
+    rows accepted), `limit` lines of them at most."""
     lines = [
         t("ledger.summary", file=file_name, create=len(plan.create), update=len(plan.update),
           unchanged=plan.unchanged, rejected=plan.rejected),
@@ -41,19 +50,24 @@ def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | Non
     shown = plan.problems if limit is None else plan.problems[:limit]
     if shown:
         lines += ["", t("ledger.problems")] + [f"• {describe(p, t)}" for p in shown]
-    if len(shown) < len(plan.problems):
-        lines.append(t("ledger.more_problems", count=len(plan.problems) - len(shown)))
+    room = None if limit is None else limit - len(shown)
+    warned = plan.warnings if room is None else plan.warnings[:room]
+    if warned:
+        lines += ["", t("ledger.warnings")] + [f"• {describe(p, t)}" for p in warned]
+    hidden = len(plan.problems) + len(plan.warnings) - len(shown) - len(warned)
+    if hidden:
+        lines.append(t("ledger.more_problems", count=hidden))
     return "\n".join(lines)
 
 
 def problems_csv(plan: ImportPlan, t: Translator) -> bytes:
-    """Every problem, row by row, for a clerk to work through (UTF-8 with BOM for Excel)."""
+    """Every problem, then every warning, row by row, for a clerk to work through (UTF-8 with
+    BOM for Excel; a text that Excel would run as a formula gets a leading apostrophe)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow([t("ledger.csv_row"), t("ledger.csv_column"), t("ledger.csv_problem")])
-    for problem in plan.problems:
+    for problem in [*plan.problems, *plan.warnings]:
         params = {k: _param(k, v, t) for k, v in problem.params.items()}
-        writer.writerow(
-            [problem.row or "", problem.column or "", t(labels.PROBLEM[problem.code], **params)]
-        )
+        text = t(labels.PROBLEM[problem.code], **params)
+        writer.writerow([problem.row or "", problem.column or "", formulas.csv_text(text)])
     return out.getvalue().encode("utf-8-sig")
