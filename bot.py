@@ -31,7 +31,7 @@ import handlers
 from care.ledger import file_too_big
 from care.roles import AreaPathError, Role
 from locales import Translator, locale_for
-from service import invites, ledger
+from service import follow, invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
 from storage import instance, migrate, outbox
@@ -149,6 +149,7 @@ async def _post_init(application: BotApplication) -> None:
         # The only instance now: messages leased by one that died are ours to send at once.
         async with services.sessions.begin() as session:
             await outbox.release_leases(session)
+    await follow.apply_visit_rule(services)  # intervals changed: due dates follow
     await set_default_menu(application.bot, services.translator())
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:

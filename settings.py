@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from functools import cached_property
 from typing import Any, Literal
@@ -9,10 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 from care.cases import Ladder
+from care.children import DEFAULT_VISIT_INTERVALS, Colour
 from care.reminders import CareDate
 from care.uploads import MB, SheetLimits
+from care.visits import YEARLY_MINIMUM, VisitRule
 from locales import LOCALES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/care.db"
@@ -41,6 +45,14 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='JSON, e.g. {"winter_holiday": ["2027-01-23"], "term_start": ["2027-02-22"]}',
     )
+    # Days between visits per risk colour (JSON; colours left out keep their default) and the
+    # visits a child gets at least in a year. Due dates are recomputed on start when these
+    # differ from those the stored ones were computed with (service.follow).
+    visit_intervals: dict[Colour, int] = Field(
+        default_factory=lambda: dict(DEFAULT_VISIT_INTERVALS),
+        description='JSON, e.g. {"red": 7, "yellow": 15, "blue": 30, "green": 30}',
+    )
+    yearly_minimum_visits: int = Field(default=YEARLY_MINIMUM, ge=0, le=366)
     escalate_after_minutes: int = Field(default=10, ge=1)
     alert_chat_after_minutes: int = Field(default=30, ge=1)
     repeat_alert_minutes: int = Field(default=30, ge=1)
@@ -103,6 +115,14 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("visit_intervals")
+    @classmethod
+    def _interval_days(cls, value: dict[Colour, int]) -> dict[Colour, int]:
+        wrong = sorted(colour.value for colour, days in value.items() if not 1 <= days <= 366)
+        if wrong:
+            raise ValueError(f"days between visits must be 1 to 366 (not so for {wrong})")
+        return {**DEFAULT_VISIT_INTERVALS, **value}
+
     @field_validator("bot_username")
     @classmethod
     def _strip_at(cls, value: str | None) -> str | None:
@@ -127,6 +147,10 @@ class Settings(BaseSettings):
         )
 
     @cached_property
+    def visit_rule(self) -> VisitRule:
+        return VisitRule(self.visit_intervals, self.yearly_minimum_visits)
+
+    @cached_property
     def ladder(self) -> Ladder:
         return Ladder(
             higher_after=timedelta(minutes=self.escalate_after_minutes),
@@ -146,3 +170,7 @@ def load_settings(**overrides: Any) -> Settings:  # any value: pydantic validate
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         raise SettingsError(f"{name}: {first['msg']}") from None
+    except PydanticSettingsError as exc:  # e.g. VISIT_INTERVALS or CARE_DATES not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = field.group(1).upper() if field else "settings"
+        raise SettingsError(f"{name}: not valid JSON") from None

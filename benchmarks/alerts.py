@@ -45,7 +45,8 @@ async def seed(settings: Settings) -> None:
                           gender="female", locale="zh_CN")  # fmt: skip
         child = Child(name="熊子", gender="male", birth_date=date(2015, 3, 1),
                       id_number=make_id("320999", date(2015, 3, 1), 11), colour="red",
-                      category="left_behind", area_id=village.id)  # fmt: skip
+                      category="left_behind", area_id=village.id,
+                      followed_since=date(2026, 3, 1))  # fmt: skip
         session.add_all([reporter, child])
         await session.flush()
         assert child.id is not None and reporter.id is not None

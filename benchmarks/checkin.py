@@ -65,7 +65,8 @@ async def seed(settings: Settings, people: int) -> None:
             birth = date(2015, 1, 1 + n % 28)
             child = Child(name=f"儿童{n}", gender="male", birth_date=birth, colour="yellow",
                           id_number=make_id("320999", birth, 2 * n + 1),
-                          category="left_behind", area_id=village.id)  # fmt: skip
+                          category="left_behind", area_id=village.id,
+                          followed_since=date(2026, 3, 1))  # fmt: skip
             session.add_all([person, child])
             await session.flush()
             assert child.id is not None and person.id is not None

@@ -33,6 +33,7 @@ from care.idcard import make_id
 from care.ledger import LedgerRow, parse_ledger, write_ledger_xlsx
 from care.roles import Gender
 from care.uploads import SheetLimits
+from care.visits import VisitRule
 from sandbox import hostile
 from storage import migrate
 from storage.db import make_engine, make_sessions
@@ -160,7 +161,7 @@ async def import_figures(rows: int, runs: int, database_url: str | None) -> None
         parsed = parse_ledger(data, today=TODAY)
         async with sessions.begin() as session:
             plan = await plan_import(session, parsed, area_path="示范县")
-            await apply_import(session, plan, actor_id=None)
+            await apply_import(session, plan, actor_id=None, today=TODAY, rule=VisitRule())
         write = time.perf_counter() - started
         again = [await watch.during(dry_run()) for _ in range(runs)]
         await engine.dispose()

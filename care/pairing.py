@@ -26,6 +26,7 @@ class ChildFacts:
     household: str | None  # children sharing it are siblings; None: no known siblings
     town: str  # area path of the child's town, e.g. "示范县/城关镇"
     individual_family_required: bool  # categories 1–3: at least one caring family
+    covered: bool = True  # someone is to visit the child (storage.cover: the one rule)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +39,14 @@ class VolunteerFacts:
 
 @dataclass(frozen=True, slots=True)
 class PairingFacts:
-    """An active pairing."""
+    """An active pairing. A volunteer who left (deactivated) keeps their pairings until the
+    children are moved; such pairings count for no rule and cover nobody."""
 
     child_id: int
     volunteer_id: int
     started_on: date
     reviewed_on: date | None
+    volunteer_active: bool = True
 
 
 class Rule(StrEnum):
@@ -61,7 +64,10 @@ class Candidate:
 
 
 class Gap(StrEnum):
-    NO_CARING_FAMILY = "no_caring_family"
+    # The first three list every child nobody is to visit, each child once.
+    VOLUNTEER_LEFT = "volunteer_left"  # their only volunteers left (deactivated)
+    NO_CARING_FAMILY = "no_caring_family"  # categories 1–3 without an individual volunteer
+    NOT_COVERED = "not_covered"  # categories 4–6: no volunteer, no area cover
     SIBLINGS_SPLIT = "siblings_split"
     GIRL_WITH_MAN = "girl_with_man"
     REVIEW_DUE = "review_due"
@@ -71,7 +77,7 @@ class Gap(StrEnum):
 class GapItem:
     gap: Gap
     child_ids: tuple[int, ...]  # sorted
-    volunteer_ids: tuple[int, ...]  # sorted; empty for NO_CARING_FAMILY
+    volunteer_ids: tuple[int, ...]  # sorted; empty for NO_CARING_FAMILY and NOT_COVERED
 
 
 def _needs_woman(child: ChildFacts, today: date) -> bool:
@@ -92,6 +98,8 @@ def _paired_volunteers(
     own: set[int] = set()
     of_siblings: set[int] = set()
     for pairing in pairings:
+        if not pairing.volunteer_active:
+            continue
         if pairing.child_id == child_id:
             own.add(pairing.volunteer_id)
         elif pairing.child_id in sibling_ids:
@@ -166,7 +174,9 @@ def find_gaps(
     today: date,
 ) -> list[GapItem]:
     """Gaps among `children` (pairings of other children are ignored), sorted by kind in the
-    order of `Gap`, then by child ids, then by volunteer ids."""
+    order of `Gap`, then by child ids, then by volunteer ids. Every child not covered is in
+    exactly one of VOLUNTEER_LEFT, NO_CARING_FAMILY and NOT_COVERED; a child of categories
+    1–3 covered only by an area is still listed as lacking a caring family."""
     listed = list(children)
     known = {child.child_id for child in listed}
     men = {volunteer.person_id for volunteer in volunteers if volunteer.gender == Gender.MALE}
@@ -174,21 +184,32 @@ def find_gaps(
 
     # Collected as plain ints and sorted before wrapping: sorting 10⁵ GapItems by key is slow.
     volunteers_of: dict[int, set[int]] = defaultdict(set)
+    left_of: dict[int, set[int]] = defaultdict(set)
     review_due: list[tuple[int, int]] = []
     for pairing in pairings:
-        if pairing.child_id in known:
-            volunteers_of[pairing.child_id].add(pairing.volunteer_id)
-            if (pairing.reviewed_on or pairing.started_on) < review_before:
-                review_due.append((pairing.child_id, pairing.volunteer_id))
+        if pairing.child_id not in known:
+            continue
+        if not pairing.volunteer_active:
+            left_of[pairing.child_id].add(pairing.volunteer_id)
+            continue
+        volunteers_of[pairing.child_id].add(pairing.volunteer_id)
+        if (pairing.reviewed_on or pairing.started_on) < review_before:
+            review_due.append((pairing.child_id, pairing.volunteer_id))
 
     no_one: frozenset[int] = frozenset()
+    left: list[tuple[int, tuple[int, ...]]] = []
     no_family: list[int] = []
+    not_covered: list[int] = []
     with_man: list[tuple[int, tuple[int, ...]]] = []
     households: dict[str, list[int]] = defaultdict(list)
     for child in listed:
         paired = volunteers_of.get(child.child_id, no_one)
-        if child.individual_family_required and not paired:
+        if not child.covered and left_of.get(child.child_id) and not paired:
+            left.append((child.child_id, tuple(sorted(left_of[child.child_id]))))
+        elif child.individual_family_required and not paired:
             no_family.append(child.child_id)
+        elif not child.covered:
+            not_covered.append(child.child_id)
         if not paired.isdisjoint(men) and _needs_woman(child, today):
             with_man.append((child.child_id, tuple(sorted(paired & men))))
         if child.household is not None:
@@ -202,7 +223,9 @@ def find_gaps(
             split.append((tuple(sorted(child_ids)), tuple(sorted(frozenset().union(*sets)))))
 
     return [
+        *(GapItem(Gap.VOLUNTEER_LEFT, (child_id,), vols) for child_id, vols in sorted(left)),
         *(GapItem(Gap.NO_CARING_FAMILY, (child_id,), ()) for child_id in sorted(no_family)),
+        *(GapItem(Gap.NOT_COVERED, (child_id,), ()) for child_id in sorted(not_covered)),
         *(GapItem(Gap.SIBLINGS_SPLIT, ids, vols) for ids, vols in sorted(split)),
         *(GapItem(Gap.GIRL_WITH_MAN, (child_id,), vols) for child_id, vols in sorted(with_man)),
         *(GapItem(Gap.REVIEW_DUE, (child_id,), (vol,)) for child_id, vol in sorted(review_due)),

@@ -1,5 +1,6 @@
-"""Visits (走访): the check-in's answers, which of them are red flags, and when the next visit
-is due. One definition of "due" and "overdue", used everywhere."""
+"""Visits (走访): the check-in's answers, which of them are red flags, when the next visit is
+due, and how a child is followed (`State`). One definition of "due", "overdue" and of a
+child's state, used everywhere."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 
-from care.children import Colour
+from care.children import DEFAULT_VISIT_INTERVALS, Colour
 
 MAX_DAYS_BACK = 60  # a visit is recorded within two months
-YEARLY_MINIMUM = 6  # 每年走访不少于6次
+YEARLY_MINIMUM = 6  # 每年走访不少于6次 (the default of the setting YEARLY_MINIMUM_VISITS)
+DUE_SOON_DAYS = 3  # "due soon" from this many days before the due date (as the first reminder)
 
 
 class Mode(StrEnum):
@@ -145,7 +148,8 @@ def next_due(
     since: date,
     intervals: Mapping[Colour, int] | None = None,
 ) -> date:
-    """The last visit plus the colour's interval; never visited: from the pairing's start."""
+    """The last visit plus the colour's interval; never visited: from `since`, the day the
+    child came under the programme."""
     return (last_visit or since) + timedelta(days=colour.visit_interval_days(intervals))
 
 
@@ -154,8 +158,58 @@ def days_overdue(due: date, today: date) -> int:
     return max(0, (today - due).days)
 
 
-def expected_by(today: date) -> int:
-    """Visits a child should have had this year by `today` to be on track for six."""
+def expected_by(today: date, minimum: int = YEARLY_MINIMUM) -> int:
+    """Visits a child should have had this year by `today` to be on track for `minimum`."""
     start = date(today.year, 1, 1)
     days = (date(today.year + 1, 1, 1) - start).days
-    return (YEARLY_MINIMUM * ((today - start).days + 1)) // days
+    return (minimum * ((today - start).days + 1)) // days
+
+
+@dataclass(frozen=True)
+class VisitRule:
+    """How often children are visited: days between visits per colour, and the year's
+    minimum. Configuration (settings VISIT_INTERVALS, YEARLY_MINIMUM_VISITS); the defaults
+    are the programme's."""
+
+    intervals: Mapping[Colour, int] = field(default_factory=lambda: DEFAULT_VISIT_INTERVALS)
+    yearly_minimum: int = YEARLY_MINIMUM
+
+    def __post_init__(self) -> None:
+        every = {colour: colour.visit_interval_days(self.intervals) for colour in Colour}
+        object.__setattr__(self, "intervals", MappingProxyType(every))
+
+    def next_due(self, colour: Colour, *, last_visit: date | None, since: date) -> date:
+        return next_due(colour, last_visit=last_visit, since=since, intervals=self.intervals)
+
+    def expected_by(self, today: date) -> int:
+        return expected_by(today, self.yearly_minimum)
+
+    def intervals_key(self) -> str:
+        """The intervals as one stable string (what stored due dates were computed with)."""
+        return ",".join(f"{colour.value}={self.intervals[colour]}" for colour in Colour)
+
+
+class State(StrEnum):
+    """How an active child is followed: every active child is in exactly one state."""
+
+    NOT_COVERED = "not_covered"  # nobody is to visit: no active volunteer, no area cover
+    OVERDUE = "overdue"  # past the due date
+    DUE_SOON = "due_soon"  # due within DUE_SOON_DAYS (today included)
+    ON_TRACK = "on_track"
+
+
+def soon_until(today: date) -> date:
+    """The last due date that counts as "due soon" on `today`."""
+    return today + timedelta(days=DUE_SOON_DAYS)
+
+
+def state_of(*, covered: bool, due: date, today: date) -> State:
+    """The one rule: not covered comes first, whatever the due date; then overdue (due before
+    today), due soon (due by `soon_until`), on track. storage.due counts by the same bounds."""
+    if not covered:
+        return State.NOT_COVERED
+    if due < today:
+        return State.OVERDUE
+    if due <= soon_until(today):
+        return State.DUE_SOON
+    return State.ON_TRACK

@@ -28,7 +28,6 @@ from care.visits import (
     date_problem,
     days_overdue,
     needs_details,
-    next_due,
     red_flags,
 )
 from locales import _ as mark
@@ -255,7 +254,8 @@ async def _save(update: Update, context: BotContext, answers: Answers) -> str | 
     child, day = answers["facts"], visit.visited_on
     last = max(day, date.fromisoformat(child["last"])) if child["last"] else day
     since = date.fromisoformat(child["since"])
-    due = next_due(Colour(child["colour"]), last_visit=last, since=since)
+    rule = context.services.settings.visit_rule
+    due = rule.next_due(Colour(child["colour"]), last_visit=last, since=since)
     lines = [t("checkin.saved", name=child["name"], due=t.date(due))]
     if not recorded.red_flags:
         return "\n\n".join(lines)

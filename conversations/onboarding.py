@@ -24,6 +24,7 @@ from storage.models import Person
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, fallbacks
+from toolkit.guard import unknown_text
 from toolkit.keyboards import column
 from toolkit.menus import help_text, set_menu
 from toolkit.saving import NotSaved, patiently, quietly
@@ -68,7 +69,7 @@ async def _begin(update: Update, context: BotContext, code: str) -> int:
         )
         return ConversationHandler.END
     if not code:
-        await message.reply_text(context.t("start.invite_only"))
+        await message.reply_text(await unknown_text(update, context, mark("start.invite_only")))
         return ConversationHandler.END
     assert update.effective_user is not None
     invite = await invites.check(context.services, code, tg_user_id=update.effective_user.id)

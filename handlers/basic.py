@@ -15,6 +15,7 @@ from service import people
 from service.actions import Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
+from toolkit.guard import access_ended, unknown_text
 from toolkit.keyboards import column
 from toolkit.menus import help_text, set_menu
 
@@ -27,7 +28,11 @@ CHOOSE = Action("lang")
 async def show_help(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     role = context.viewer.role if context.viewer else None
-    await update.effective_message.reply_text(help_text(role, context.t))
+    text = help_text(role, context.t)
+    ended = await access_ended(update, context) if context.viewer is None else None
+    if ended is not None:  # a person whose access ended is told so first
+        text = f"{ended}\n\n{text}"
+    await update.effective_message.reply_text(text)
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
@@ -66,8 +71,11 @@ async def stale_button(update: Update, context: BotContext) -> None:
 
 async def not_understood(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    key = mark("common.not_understood") if context.viewer else mark("start.invite_only")
-    await update.effective_message.reply_text(context.t(key))
+    if context.viewer:
+        text = context.t("common.not_understood")
+    else:
+        text = await unknown_text(update, context, mark("start.invite_only"))
+    await update.effective_message.reply_text(text)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -13,12 +13,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 from care.access import Detail, may_edit_children, may_pair
 from care.children import Category, Colour, age_on
 from care.roles import Role
+from care.visits import State, days_overdue
 from locales import Translator, in_every_language, labels
 from locales import _ as mark
 from service import children as service
 from service import visits
 from service.actions import (
     EDIT_CHILD,
+    MOVE_CHILD,
     PAIR_CHILD,
     PAIRING_REVIEWED,
     UNPAIR_CHILD,
@@ -279,9 +281,12 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     if may_pair(viewer):
         row = [(t("card.pair"), PAIR_CHILD(child_id))]
         if card.volunteers:
+            row += [(t("card.move"), MOVE_CHILD(child_id))]
             row += [(t("card.unpair"), UNPAIR_CHILD(child_id))]
             row += [(t("card.reviewed"), PAIRING_REVIEWED(child_id))]
         buttons.append(row)
+    elif may_edit_children(viewer):  # a director proposes; a supervisor decides
+        buttons.append([(t("card.propose_move"), MOVE_CHILD(child_id))])
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None
     )
@@ -340,12 +345,26 @@ def render_card(card: service.ChildCard, t: Translator, today: date) -> str:
     if card.siblings:
         lines.append(t("card.siblings", names="、".join(card.siblings)))
     if card.volunteers:
-        for name, since, reviewed in card.volunteers:
+        for name, since, reviewed, active in card.volunteers:
             review = t.date(reviewed) if reviewed else dash
-            lines.append(t("card.volunteer", name=name, since=t.date(since), reviewed=review))
+            shown = name if active else f"{name}{t('overdue.left')}"
+            lines.append(t("card.volunteer", name=shown, since=t.date(since), reviewed=review))
     else:
         lines.append(t("card.no_volunteer"))
+    for past in card.past:
+        lines.append(t("card.past_volunteer", name=past.volunteer, since=t.date(past.started_on),
+                       until=t.date(past.ended_on), reason=past.reason or dash))  # fmt: skip
+    if card.state is not None and card.due_on is not None and card.detail != Detail.PAIRED:
+        lines.append(_follow(card.state, card.due_on, t, today))
     return "\n".join(lines)
+
+
+def _follow(state: State, due: date, t: Translator, today: date) -> str:
+    """The child's state (care.visits.State) and due date, on a card."""
+    label = t(labels.STATE[state])
+    if state == State.OVERDUE or (state == State.NOT_COVERED and due < today):
+        return t("card.follow_late", state=label, days=days_overdue(due, today))
+    return t("card.follow", state=label, day=t.date(due))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

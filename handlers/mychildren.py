@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import CommandHandler
 
 from care.roles import Role
-from care.visits import YEARLY_MINIMUM, days_overdue
+from care.visits import days_overdue
 from locales import _ as mark
 from service.actions import CHECK_IN
 from service.visits import children_of, due_of, overdue_first
@@ -29,6 +29,7 @@ async def my_children(update: Update, context: BotContext) -> None:
     assert chat is not None
     today = context.services.today()
     assert context.viewer is not None
+    rule = context.services.settings.visit_rule
     children = overdue_first(await children_of(context.services, context.viewer), today)
     if not children:
         await chat.send_message(t("checkin.no_children"))
@@ -41,7 +42,7 @@ async def my_children(update: Update, context: BotContext) -> None:
         key = mark("mychildren.line_overdue") if late else mark("mychildren.line")
         lines.append(
             t(key, name=child.name, last=last, due=t.date(due), days=late,
-              count=child.visits_this_year, minimum=YEARLY_MINIMUM)
+              count=child.visits_this_year, minimum=rule.yearly_minimum)
         )  # fmt: skip
     rows = [[(t("mychildren.check_in", name=c.name), CHECK_IN(c.id))] for c in children[:BUTTONS]]
     text = "\n".join(lines)

@@ -1,8 +1,10 @@
-"""`/overdue` (supervisors, admins; directors for their village): overdue children, by village
-and most overdue first, with colour, days overdue and volunteer; filters; pages; Nudge (a
-reminder to the volunteer, once a day, recorded), Nudge all on the page, Reassign; and the
-area's share of children visited in time and on track for six visits this year. The reads and
-the nudges are use cases (service.overdue), which keep to the viewer's area."""
+"""`/overdue` (supervisors, admins; directors for their village): the children nobody is to
+visit (not covered: no volunteer, or their volunteer left) first, then the overdue, by
+village and most overdue first, with colour, days overdue and volunteers (one who left is
+marked); filters; pages; Nudge (a reminder to the volunteer, once a day, recorded), Nudge all
+on the page, Move (a supervisor moves the child in one step, a director proposes it); and
+the state of every active child of the area as figures. The reads and the nudges are use
+cases (service.overdue), which keep to the viewer's area."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from care.children import Colour
@@ -18,7 +21,8 @@ from care.visits import days_overdue
 from locales import _ as mark
 from locales import labels
 from service import overdue as use
-from service.actions import PAIR_CHILD, Action
+from service.actions import MOVE_CHILD, Action
+from storage.due import FollowChild
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.keyboards import keyboard, pager
@@ -72,13 +76,12 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
         return
     text = "\n".join([*_heading(context, found), *_lines(context, found)])
     rows = [
-        [
-            (t("overdue.nudge", name=c.name), NUDGE(c.id)),
-            (t("overdue.reassign"), PAIR_CHILD(c.id)),
-        ]
+        [(t("overdue.nudge", name=c.name), NUDGE(c.id)), (t("overdue.reassign"), MOVE_CHILD(c.id))]
+        if c.covered
+        else [(t("overdue.cover", name=c.name), MOVE_CHILD(c.id))]
         for c in found.children
     ]
-    if found.children:
+    if any(c.covered for c in found.children):
         rows.append([(t("overdue.nudge_all"), data(NUDGE_PAGE, view))])
     nav = pager(
         lambda page: data(TURN, view, page=page), view.page, found.pages,
@@ -92,7 +95,11 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
                    (t("children.all"), everything)])  # fmt: skip
     if update.callback_query:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_text(text, reply_markup=keyboard(rows))
+        try:
+            await update.callback_query.edit_message_text(text, reply_markup=keyboard(rows))
+        except BadRequest as error:  # the same view pressed again: nothing to change
+            if "not modified" not in error.message:
+                raise
     else:
         await chat.send_message(text, reply_markup=keyboard(rows))
 
@@ -107,33 +114,55 @@ async def _alert(update: Update, context: BotContext, key: str, **params: object
 
 
 def _heading(context: BotContext, found: use.OverduePage) -> list[str]:
-    t, figures = context.t, found.figures
-    share = (lambda n: round(100 * n / figures.paired)) if figures.paired else (lambda n: 100)
+    t, figures, listed = context.t, found.figures, found.listed
+    yearly = round(100 * figures.yearly / figures.active) if figures.active else 100
     lines = [
-        t("overdue.title", area=found.area_path, count=found.total),
-        t("overdue.figures", paired=figures.paired, within=share(figures.within_interval),
-          on_track=share(figures.on_track)),
+        t("overdue.heading", area=found.area_path, count=listed.total,
+          not_covered=listed.not_covered, overdue=listed.overdue),
+        t("overdue.states", active=figures.active, on_track=figures.on_track,
+          due_soon=figures.due_soon, overdue=figures.overdue, not_covered=figures.not_covered),
+        t("overdue.yearly", minimum=found.yearly_minimum, share=yearly),
     ]  # fmt: skip
     if found.filter.colour is not None:
         lines.append(t("overdue.filtered", colour=t(labels.COLOUR[found.filter.colour])))
-    if found.total == 0:
+    if listed.total == 0:
         lines.append(t("overdue.none"))
     return lines
 
 
 def _lines(context: BotContext, found: use.OverduePage) -> list[str]:
-    t, lines, village = context.t, [], ""
+    t, lines = context.t, []
+    section: bool | None = None
+    village = ""
     for child in found.children:
+        if child.covered != section:
+            section, village = child.covered, ""
+            key = mark("overdue.section_overdue") if child.covered else mark(
+                "overdue.section_not_covered")  # fmt: skip
+            lines.append("\n" + t(key))
         if child.area_path != village:
             village = child.area_path
-            lines.append(f"\n🏘 {village.rsplit('/', 1)[-1]}")
-        names = "、".join(name for _, name in child.volunteers) or "—"
-        dot, late = labels.COLOUR_DOT[Colour(child.colour)], days_overdue(child.due_on, found.today)
-        line = t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names)
-        if child.planned is not None:
-            line += " · " + t("overdue.planned", day=t.date(child.planned))
-        lines.append(line)
+            lines.append(f"🏘 {village.rsplit('/', 1)[-1]}")
+        lines.append(_line(context, found, child))
     return lines
+
+
+def _line(context: BotContext, found: use.OverduePage, child: FollowChild) -> str:
+    t = context.t
+    dot, late = labels.COLOUR_DOT[Colour(child.colour)], days_overdue(child.due_on, found.today)
+    if child.covered:
+        names = "、".join(
+            name if active else f"{name}{t('overdue.left')}" for _, name, active in child.volunteers
+        )
+        line = t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names)
+    else:  # nobody active: the volunteers named, if any, have all left
+        names = "、".join(name for _, name, _active in child.volunteers)
+        when = t("overdue.late", days=late) if late else t("overdue.due", day=t.date(child.due_on))
+        key = mark("overdue.line_left") if names else mark("overdue.line_nobody")
+        line = t(key, dot=dot, name=child.name, when=when, volunteers=names)
+    if child.planned is not None:
+        line += " · " + t("overdue.planned", day=t.date(child.planned))
+    return line
 
 
 async def nudge_one(update: Update, context: BotContext) -> None:

@@ -1,4 +1,6 @@
-"""`/unpaired` (supervisors, admins): the rule gaps of the area; the "pairing reviewed" button."""
+"""`/unpaired` (supervisors, admins): the gaps of the area, the children nobody is to visit
+first (their volunteer left, categories 1–3 without a caring family, the others not
+covered), then the rule gaps; the "pairing reviewed" button."""
 
 from __future__ import annotations
 
@@ -20,14 +22,15 @@ SHOWN_PER_GAP = 15
 MESSAGE_LIMIT = 3800  # Telegram's limit is 4,096 characters
 
 
-def _line(item: GapItem, found: pairing.Gaps) -> str:
+def _line(item: GapItem, found: pairing.Gaps, t: Translator) -> str:
     children = "、".join(
         f"{found.child_names[c][0]}（{found.child_names[c][1].rsplit('/', 1)[-1]}）"
         for c in item.child_ids
     )
     if not item.volunteer_ids:
         return f"• {children}"
-    volunteers = "、".join(found.volunteer_names[v] for v in item.volunteer_ids)
+    left = t("overdue.left") if item.gap == Gap.VOLUNTEER_LEFT else ""
+    volunteers = "、".join(found.volunteer_names[v] + left for v in item.volunteer_ids)
     return f"• {children} — {volunteers}"
 
 
@@ -42,7 +45,7 @@ def report(found: pairing.Gaps, t: Translator) -> list[str]:
         if not items:
             continue
         lines = [t(labels.GAP[gap], count=len(items))]
-        lines += [_line(item, found) for item in items[:SHOWN_PER_GAP]]
+        lines += [_line(item, found, t) for item in items[:SHOWN_PER_GAP]]
         if len(items) > SHOWN_PER_GAP:
             lines.append(t("unpaired.more", count=len(items) - SHOWN_PER_GAP))
         blocks.append("\n".join(lines))

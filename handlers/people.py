@@ -1,4 +1,6 @@
-"""`/people` (supervisors, admins): who is registered in one's area; deactivating someone.
+"""`/people` (supervisors, admins): who is registered in one's area; deactivating someone. A
+volunteer still paired with children is shown with those children first, each with a Move
+button; deactivated anyway, the children are listed as gaps ("volunteer left") until moved.
 Reads and the deactivation are use cases (service.people), which check role and area."""
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from care.roles import Role
 from locales import _ as mark
 from locales import labels
 from service import people
-from service.actions import Action
+from service.actions import MOVE_CHILD, Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.keyboards import keyboard, pager
@@ -22,6 +24,7 @@ PEOPLE = Command("people", Role.SUPERVISOR, mark("cmd.people"), menu=2)
 PAGE = Action("ppl:page")  # ppl:page:<page>
 ASK = Action("ppl:ask")  # ppl:ask:<person>: are you sure?
 OFF = Action("ppl:off")  # ppl:off:<person>: deactivate
+MOVES_SHOWN = 10  # children offered to move before deactivating (the rest: /unpaired)
 
 
 async def list_people(update: Update, context: BotContext) -> None:
@@ -84,13 +87,20 @@ async def confirm_deactivate(update: Update, context: BotContext) -> None:
         await _refuse(update, context)
         return
     t = context.t
+    text = t("people.confirm_deactivate", name=found.name, area=found.area_path)
+    rows: list[list[tuple[str, str]]] = []
+    if found.children:
+        names = "\n".join(
+            f"• {c.name}（{c.area_path.rsplit('/', 1)[-1]}）" for c in found.children[:MOVES_SHOWN]
+        )
+        text = t("people.paired_children", name=found.name, count=len(found.children),
+                 children=names) + "\n\n" + text  # fmt: skip
+        rows += [[(t("people.move", name=c.name), MOVE_CHILD(c.child_id))]
+                 for c in found.children[:MOVES_SHOWN]]  # fmt: skip
+    yes = t("people.yes_deactivate_anyway") if found.children else t("people.yes_deactivate")
+    rows.append([(yes, OFF(found.person_id)), (t("common.back"), PAGE(0))])
     await query.answer()
-    await query.edit_message_text(
-        t("people.confirm_deactivate", name=found.name, area=found.area_path),
-        reply_markup=keyboard(
-            [[(t("people.yes_deactivate"), OFF(found.person_id)), (t("common.back"), PAGE(0))]]
-        ),
-    )
+    await query.edit_message_text(text, reply_markup=keyboard(rows))
 
 
 async def deactivate(update: Update, context: BotContext) -> None:
@@ -109,6 +119,8 @@ async def deactivate(update: Update, context: BotContext) -> None:
     note = context.t("people.deactivated", name=done.name)
     if done.invites_revoked:
         note += "\n" + context.t("people.invites_revoked", count=done.invites_revoked)
+    if done.children_left:
+        note += "\n" + context.t("people.children_left", count=done.children_left)
     await _show_page(update, context, 0, note)
 
 

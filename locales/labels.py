@@ -9,7 +9,18 @@ from care.ledger import ProblemCode
 from care.pairing import Gap, Rule
 from care.reminders import CareDate
 from care.roles import Gender, Role
-from care.visits import Care, DateProblem, Health, Mode, Mood, Parents, RedFlag, Safety, Study
+from care.visits import (
+    Care,
+    DateProblem,
+    Health,
+    Mode,
+    Mood,
+    Parents,
+    RedFlag,
+    Safety,
+    State,
+    Study,
+)
 from locales import _ as mark
 
 ROLE = {
@@ -93,10 +104,19 @@ RULE = {
     Rule.ALREADY_PAIRED: mark("rule.already_paired"),
 }
 GAP = {
+    Gap.VOLUNTEER_LEFT: mark("gap.volunteer_left"),
     Gap.NO_CARING_FAMILY: mark("gap.no_caring_family"),
+    Gap.NOT_COVERED: mark("gap.not_covered"),
     Gap.SIBLINGS_SPLIT: mark("gap.siblings_split"),
     Gap.GIRL_WITH_MAN: mark("gap.girl_with_man"),
     Gap.REVIEW_DUE: mark("gap.review_due"),
+}
+
+STATE = {
+    State.NOT_COVERED: mark("state.not_covered"),
+    State.OVERDUE: mark("state.overdue"),
+    State.DUE_SOON: mark("state.due_soon"),
+    State.ON_TRACK: mark("state.on_track"),
 }
 
 MODE = {

@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Category, Colour
 from care.idcard import make_id
 from care.roles import Gender, Role
+from care.visits import VisitRule
 from locales import Translator, locale_for
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
@@ -67,7 +68,7 @@ async def seed(settings: Settings) -> str:
                     gender=gender,
                     locale=None,
                 )
-            await _demo_children(session)
+            await _demo_children(session, settings.visit_rule)
         services = Services(settings=settings, engine=engine, sessions=make_sessions(engine))
         issued = await invites.issue(services, role=Role.ADMIN, issuer=None, area_path="示范县")
         return issued.code
@@ -75,7 +76,7 @@ async def seed(settings: Settings) -> str:
         await engine.dispose()
 
 
-async def _demo_children(session: AsyncSession) -> None:
+async def _demo_children(session: AsyncSession, rule: VisitRule) -> None:
     """A few children of 东村, paired with the demo volunteer, so /checkin and /urgent work."""
     village = await areas.ensure_path(session, "示范县/城关镇/东村")
     volunteer = await people.by_tg_user(session, 201)
@@ -86,9 +87,9 @@ async def _demo_children(session: AsyncSession) -> None:
             name=name, gender=gender.value, birth_date=birth, category=category.value,
             colour=colour.value, area_id=village.id,
             id_number=make_id("320999", birth, sequence), guardian_name="祖母",
-            guardian_relation="祖母", consent=True,
+            guardian_relation="祖母", consent=True, followed_since=date(2026, 3, 1),
         )  # fmt: skip
-        await children.add(session, child, actor_id=volunteer.id)
+        await children.add(session, child, actor_id=volunteer.id, rule=rule)
         assert child.id is not None
         await pairings.create(
             session, child_id=child.id, volunteer_id=volunteer.id,

@@ -68,3 +68,6 @@ EDIT_CHILD = Action("ce")  # ce:<colour|school|guardian>:<child>: edit a field o
 PAIR_CHILD = Action("pair:child")  # pair:child:<child>: pair (or reassign) this child
 UNPAIR_CHILD = Action("unp:child")  # unp:child:<child>: end a pairing of this child
 PAIRING_REVIEWED = Action("pr:review")  # pr:review:<child>: this year's pairing review done
+MOVE_CHILD = Action("mv:child")  # mv:child:<child>: move to another volunteer (or propose it)
+MOVE_ACCEPT = Action("mv:ok")  # mv:ok:<proposal>: a supervisor accepts a director's proposal
+MOVE_DECLINE = Action("mv:no")  # mv:no:<proposal>: …or declines it

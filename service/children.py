@@ -15,11 +15,11 @@ from care.access import Detail, child_scope, detail_for, may_edit_children
 from care.children import Category, Colour, LunarBirthday, Schooling
 from care.idcard import mask_id
 from care.roles import Gender, Level, Viewer
-from care.visits import Mode, RedFlag
+from care.visits import Mode, RedFlag, State, state_of
 from service.services import Services
 from storage import areas, audit, visits
 from storage import children as store
-from storage.children import ChildLine
+from storage.children import ChildLine, PastPairing
 from storage.models import Child
 
 
@@ -137,9 +137,13 @@ class ChildCard:
     father_work: str | None
     mother_work: str | None
     siblings: tuple[str, ...]  # names of the active children of the same household
-    volunteers: tuple[tuple[str, date, date | None], ...]  # name, since, reviewed
+    # name, since, reviewed, still active (False: the volunteer left, the child is a gap)
+    volunteers: tuple[tuple[str, date, date | None, bool], ...]
     visits: tuple[VisitLine, ...]  # the latest first
-    # Not for volunteers (Detail.PAIRED): None there.
+    due_on: date | None
+    state: State | None  # None for a record no longer active
+    # Not for volunteers (Detail.PAIRED): empty or None there.
+    past: tuple[PastPairing, ...] = ()  # the latest ended pairings, with why they ended
     category: Category | None = None
     id_number: str | None = None  # masked for a director (Detail.VILLAGE)
     health: str | None = None
@@ -147,7 +151,7 @@ class ChildCard:
     consent: bool | None = None
 
 
-def _shown(card: store.Card, recent: list[VisitLine], detail: Detail) -> ChildCard:
+def _shown(card: store.Card, recent: list[VisitLine], detail: Detail, today: date) -> ChildCard:
     child, lunar = card.child, None
     if child.lunar_month and child.lunar_day:
         lunar = LunarBirthday(child.lunar_month, child.lunar_day, child.lunar_leap)
@@ -159,8 +163,8 @@ def _shown(card: store.Card, recent: list[VisitLine], detail: Detail) -> ChildCa
         guardian_name=child.guardian_name, guardian_relation=child.guardian_relation,
         guardian_phone=child.guardian_phone, father_work=child.father_work,
         mother_work=child.mother_work, siblings=tuple(name for _, name in card.siblings),
-        volunteers=tuple((name, since, reviewed) for _, name, since, reviewed in card.volunteers),
-        visits=tuple(recent),
+        volunteers=tuple(v[1:] for v in card.volunteers), visits=tuple(recent),
+        due_on=child.due_on, state=_state(child, today),
     )  # fmt: skip
     if detail == Detail.PAIRED:
         return shown
@@ -169,8 +173,14 @@ def _shown(card: store.Card, recent: list[VisitLine], detail: Detail) -> ChildCa
         id_number = mask_id(id_number)
     return replace(
         shown, category=Category(child.category), id_number=id_number, health=child.health,
-        disability=child.disability, consent=child.consent,
+        disability=child.disability, consent=child.consent, past=tuple(card.past),
     )  # fmt: skip
+
+
+def _state(child: Child, today: date) -> State | None:
+    if not child.active or child.due_on is None:
+        return None
+    return state_of(covered=child.covered, due=child.due_on, today=today)
 
 
 async def card(services: Services, viewer: Viewer, child_id: int) -> ChildCard | None:
@@ -189,7 +199,7 @@ async def card(services: Services, viewer: Viewer, child_id: int) -> ChildCard |
         ]  # fmt: skip
         audit.record(session, actor_id=viewer.person_id, action="child_view",
                      subject=f"child:{child_id}")  # fmt: skip
-    return _shown(found, recent, detail_for(viewer))
+    return _shown(found, recent, detail_for(viewer), services.today())
 
 
 @dataclass(frozen=True)
@@ -248,7 +258,8 @@ async def change_colour(
         changed = []
         if child.colour != colour.value:
             await store.change_colour(session, child=child, colour=colour.value, reason=reason,
-                                      actor_id=viewer.person_id)  # fmt: skip
+                                      actor_id=viewer.person_id,
+                                      rule=services.settings.visit_rule)  # fmt: skip
             changed = ["colour"]
     return Saved(child_id, child.name, changed)
 
@@ -328,7 +339,9 @@ async def add_child(services: Services, viewer: Viewer, new: NewChild) -> Saved:
             guardian_name=guardian.name or None, guardian_relation=guardian.relation or None,
             guardian_phone=guardian.phone, consent=new.consent,
             consent_date=services.today() if new.consent else None,
+            followed_since=services.today(),
         )  # fmt: skip
-        await store.add(session, child, actor_id=viewer.person_id)
+        await store.add(session, child, actor_id=viewer.person_id,
+                        rule=services.settings.visit_rule)  # fmt: skip
         assert child.id is not None
     return Saved(child.id, child.name)

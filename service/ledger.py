@@ -91,7 +91,10 @@ async def apply_import(
     async with services.sessions.begin() as session:
         plan = await ledger.plan_import(session, planned.parsed, area_path=area)
         if plan.writes:
-            await ledger.apply_import(session, plan, actor_id=actor)
+            await ledger.apply_import(
+                session, plan, actor_id=actor, today=services.today(),
+                rule=services.settings.visit_rule,
+            )  # fmt: skip
             audit.record(
                 session, actor_id=actor, action="ledger_import", subject=f"area:{area or '*'}",
                 detail=f"create={len(plan.create)} update={len(plan.update)} "

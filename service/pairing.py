@@ -2,7 +2,8 @@
 recorded override when a rule is broken, ending a pairing, the yearly review, and the gaps of
 an area. Only supervisors and admins pair (care.access.may_pair), and only children of their
 area: checked in each use case, in the transaction that reads or writes, whatever the button
-or the flow's answers claim."""
+or the flow's answers claim. Moving a child to another volunteer (and directors' proposals
+to move one) is in service.moves."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import child_scope, may_pair
 from care.pairing import GapItem, Rule, check_choice, find_gaps, rank_volunteers
-from care.roles import Gender, Viewer
+from care.roles import Gender, Role, Viewer
 from service.services import Services
 from storage import children, pairings
 from storage.children import ChildFilter, ChildLine
@@ -29,6 +30,8 @@ class Refusal(StrEnum):
     RULES_CHANGED = "rules_changed"  # the choice breaks a rule the actor did not override
     REASON = "reason"  # a reason is needed (an override, an ending) and this one is not one
     ENDED = "ended"  # the pairing to end is not an active pairing of the child
+    NO_SUPERVISOR = "no_supervisor"  # a proposal nobody active could decide
+    DECIDED = "decided"  # a proposal decided already
 
 
 def clean_reason(text: str) -> str | None:
@@ -37,13 +40,22 @@ def clean_reason(text: str) -> str | None:
     return reason if REASON_LENGTH[0] <= len(reason) <= REASON_LENGTH[1] else None
 
 
-async def _allowed(session: AsyncSession, actor: Viewer, child_id: int) -> bool:
-    return may_pair(actor) and await children.visible(session, child_scope(actor), child_id)
+async def allowed(
+    session: AsyncSession, actor: Viewer, child_id: int, *, proposing: bool = False
+) -> bool:  # in the caller's transaction
+    """May the actor pair (or, `proposing`, propose to move) this child of their area?"""
+    may = may_propose(actor) if proposing else may_pair(actor)
+    return may and await children.visible(session, child_scope(actor), child_id)
+
+
+def may_propose(actor: Viewer) -> bool:
+    """Directors propose moves (a supervisor decides); supervisors and admins move."""
+    return actor.at_least(Role.DIRECTOR)
 
 
 async def may_pair_child(services: Services, actor: Viewer, child_id: int) -> bool:
     async with services.sessions() as session:
-        return await _allowed(session, actor, child_id)
+        return await allowed(session, actor, child_id)
 
 
 async def find_children(
@@ -71,18 +83,22 @@ class Offer:
 
 
 async def candidates(
-    services: Services, actor: Viewer, child_id: int, *, limit: int
-) -> list[Offer]:
-    """The volunteers of the child's town, best first (care.pairing.rank_volunteers)."""
+    services: Services, actor: Viewer, child_id: int, *, limit: int,
+    ending: int | None = None, proposing: bool = False,
+) -> list[Offer]:  # fmt: skip
+    """The volunteers of the child's town, best first (care.pairing.rank_volunteers); for a
+    move, as if the pairing `ending` had ended."""
     async with services.sessions() as session:
-        if not await _allowed(session, actor, child_id):
+        if not await allowed(session, actor, child_id, proposing=proposing):
             return []
         found = await pairings.context_for(session, child_id)
     if found is None:
         return []
+    leaving = found.own.get(ending) if ending is not None else None
     ranked = rank_volunteers(
-        found.child, found.volunteers, found.pairings, services.today(), siblings=found.siblings
-    )
+        found.child, [v for v in found.volunteers if v.person_id != leaving],
+        found.without(ending), services.today(), siblings=found.siblings,
+    )  # fmt: skip
     return [
         Offer(c.volunteer.person_id, found.names[c.volunteer.person_id], c.volunteer.gender,
               c.volunteer.load, c.breaks, c.sibling_family)
@@ -98,26 +114,33 @@ class Choice:
 
 
 async def choice(
-    services: Services, actor: Viewer, child_id: int, volunteer_id: int
-) -> Choice | Refusal:
-    """What pairing this volunteer with this child would break (never taken from a button)."""
+    services: Services, actor: Viewer, child_id: int, volunteer_id: int, *,
+    ending: int | None = None, proposing: bool = False,
+) -> Choice | Refusal:  # fmt: skip
+    """What pairing this volunteer with this child would break (never taken from a button);
+    for a move, as if the pairing `ending` had ended."""
     async with services.sessions() as session:
-        if not await _allowed(session, actor, child_id):
+        if not await allowed(session, actor, child_id, proposing=proposing):
             return Refusal.FORBIDDEN
-        return await _choice(session, child_id, volunteer_id, services.today())
+        return await choose(session, child_id, volunteer_id, services.today(), ending=ending)
 
 
-async def _choice(
-    session: AsyncSession, child_id: int, volunteer_id: int, today: date
-) -> Choice | Refusal:
+async def choose(
+    session: AsyncSession, child_id: int, volunteer_id: int, today: date, *,
+    ending: int | None = None,
+) -> Choice | Refusal:  # fmt: skip
+    """The rules pairing the volunteer with the child would break, in the caller's
+    transaction; for a move, without the pairing `ending` (which must be active)."""
     found = await pairings.context_for(session, child_id)
     if found is None:
         return Refusal.FORBIDDEN
+    if ending is not None and ending not in found.own:
+        return Refusal.ENDED
     chosen = await pairings.volunteer(session, volunteer_id)
     if chosen is None:
         return Refusal.VOLUNTEER_GONE
     facts, name = chosen
-    breaks = check_choice(found.child, facts, found.pairings, today, siblings=found.siblings)
+    breaks = check_choice(found.child, facts, found.without(ending), today, siblings=found.siblings)
     return Choice(found.name, name, breaks)
 
 
@@ -144,9 +167,9 @@ async def pair(services: Services, actor: Viewer, request: PairRequest) -> Paire
     and a rule broken without an override (e.g. a sibling was paired meanwhile)."""
     today = services.today()
     async with services.sessions.begin() as session:
-        if not await _allowed(session, actor, request.child_id):
+        if not await allowed(session, actor, request.child_id):
             return Refusal.FORBIDDEN
-        found = await _choice(session, request.child_id, request.volunteer_id, today)
+        found = await choose(session, request.child_id, request.volunteer_id, today)
         if isinstance(found, Refusal):
             return found
         if Rule.ALREADY_PAIRED in found.breaks:
@@ -169,15 +192,18 @@ async def pair(services: Services, actor: Viewer, request: PairRequest) -> Paire
 class ActivePairing:
     pairing_id: int
     volunteer_name: str
+    volunteer_active: bool = True  # False: the volunteer left (deactivated)
 
 
-async def active_pairings(services: Services, actor: Viewer, child_id: int) -> list[ActivePairing]:
+async def active_pairings(
+    services: Services, actor: Viewer, child_id: int, *, proposing: bool = False
+) -> list[ActivePairing]:
     """The child's active pairings (none when the actor may not pair this child)."""
     async with services.sessions() as session:
-        if not await _allowed(session, actor, child_id):
+        if not await allowed(session, actor, child_id, proposing=proposing):
             return []
         found = await pairings.active_with_names(session, child_id)
-    return [ActivePairing(pairing_id, name) for pairing_id, name in found]
+    return [ActivePairing(pid, name, active) for pid, _person, name, active in found]
 
 
 @dataclass(frozen=True)
@@ -196,7 +222,7 @@ async def unpair(services: Services, actor: Viewer, request: UnpairRequest) -> U
     """Ends an active pairing of the child today, with a reason; kept as history."""
     reason = clean_reason(request.reason)
     async with services.sessions.begin() as session:
-        if not await _allowed(session, actor, request.child_id):
+        if not await allowed(session, actor, request.child_id):
             return Refusal.FORBIDDEN
         if reason is None:
             return Refusal.REASON
@@ -215,7 +241,7 @@ class Reviewed:
 async def mark_reviewed(services: Services, actor: Viewer, child_id: int) -> Reviewed | Refusal:
     """This year's review (每年3月底前更新) of the child's active pairings is done."""
     async with services.sessions.begin() as session:
-        if not await _allowed(session, actor, child_id):
+        if not await allowed(session, actor, child_id):
             return Refusal.FORBIDDEN
         count = await pairings.review(
             session, child_id=child_id, on=services.today(), actor_id=actor.person_id

@@ -4,13 +4,14 @@ button claimed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
-from care.roles import Role, Viewer, can_manage
+from care.roles import Role, Viewer, can_manage, town_of
 from locales import LOCALES
 from service.services import Services
-from storage import audit, invites, people
+from storage import audit, invites, pairings, people
 
 PAGE_SIZE = 15
 
@@ -78,23 +79,33 @@ async def page(services: Services, actor: Viewer, number: int) -> PeoplePage | R
 
 
 @dataclass(frozen=True)
+class PairedChild:
+    child_id: int
+    name: str
+    area_path: str
+
+
+@dataclass(frozen=True)
 class Target:
-    """Someone the actor may deactivate, for the "are you sure?" question."""
+    """Someone the actor may deactivate, for the "are you sure?" question, with the children
+    still paired with them: to be moved first, or listed as gaps until they are."""
 
     person_id: int
     name: str
     area_path: str
+    children: list[PairedChild] = field(default_factory=list)
 
 
 async def target(services: Services, actor: Viewer, person_id: int) -> Target | Refusal:
     async with services.sessions() as session:
         found = await people.with_area(session, person_id)
-    if found is None:
-        return Refusal.UNKNOWN
-    person, path = found
-    if not may_deactivate(actor, person_id, Role(person.role), path):
-        return Refusal.FORBIDDEN
-    return Target(person_id, person.name, path)
+        if found is None:
+            return Refusal.UNKNOWN
+        person, path = found
+        if not may_deactivate(actor, person_id, Role(person.role), path):
+            return Refusal.FORBIDDEN
+        paired = await pairings.of_volunteer(session, person_id)
+    return Target(person_id, person.name, path, [PairedChild(*child) for child in paired])
 
 
 @dataclass(frozen=True)
@@ -104,12 +115,14 @@ class Deactivated:
     name: str
     changed: bool  # False: they were inactive already (nothing written)
     invites_revoked: int = 0  # their invites nobody had used yet, revoked with them
+    children_left: int = 0  # children paired with them, now gaps ("volunteer left")
 
 
 async def deactivate(services: Services, actor: Viewer, person_id: int) -> Deactivated | Refusal:
     """Deactivates someone of a lower role in the actor's area; they are treated as unknown
     from the next update on (this process forgets them at once), and the invites they issued
-    that nobody has used die with them, in the same transaction. Audited."""
+    that nobody has used die with them, in the same transaction. Their pairings stay until
+    the children are moved: those children are no longer covered (gaps). Audited."""
     async with services.sessions.begin() as session:
         found = await people.with_area(session, person_id)
         if found is None:
@@ -119,8 +132,11 @@ async def deactivate(services: Services, actor: Viewer, person_id: int) -> Deact
             return Refusal.FORBIDDEN
         changed = person.active
         revoked: list[int] = []
+        left: list[int] = []
         if changed:
-            await people.deactivate(session, person_id)
+            left = await people.deactivate(
+                session, person_id, by=actor.person_id, now=services.now()
+            )
             audit.record(session, actor_id=actor.person_id, action="deactivate",
                          subject=f"person:{person_id}")  # fmt: skip
             revoked = await invites.revoke_issued_by(
@@ -130,7 +146,42 @@ async def deactivate(services: Services, actor: Viewer, person_id: int) -> Deact
                 audit.record(session, actor_id=actor.person_id, action="revoke_invite",
                              subject=f"invite:{invite_id}", detail="issuer left")  # fmt: skip
     services.viewers.forget(person.tg_user_id)
-    return Deactivated(person_id, person.tg_user_id, person.name, changed, len(revoked))
+    return Deactivated(person_id, person.tg_user_id, person.name, changed, len(revoked), len(left))
+
+
+@dataclass(frozen=True)
+class Former:
+    """Someone whose access ended, as they are told when they write to the bot."""
+
+    ended_on: date | None  # unknown for those deactivated before it was recorded
+    contacts: list[tuple[str, Role]]  # whom to ask: name, role
+
+
+async def former(services: Services, tg_user_id: int) -> Former | None:
+    """A deactivated person (None for anyone else): when, and whom to contact: who
+    deactivated them, if still active, and the supervisors of their town (else the admins
+    of their county)."""
+    async with services.sessions() as session:
+        found = await people.former(session, tg_user_id)
+        if found is None:
+            return None
+        person, path = found
+        contacts: list[tuple[str, Role]] = []
+        by = await people.get(session, person.deactivated_by) if person.deactivated_by else None
+        if by is not None and by.active:
+            contacts.append((by.name, Role(by.role)))
+        town = town_of(path)
+        nearby = await people.active_in(session, roles=[Role.SUPERVISOR], area_paths=[town])
+        if not nearby:
+            nearby = await people.active_in(
+                session, roles=[Role.ADMIN], area_paths=[path.split("/", 1)[0]]
+            )
+        for other, _path in nearby:
+            if by is None or other.id != by.id:
+                contacts.append((other.name, Role(other.role)))
+    ended = person.deactivated_at.astimezone(services.settings.tz).date() if (
+        person.deactivated_at) else None  # fmt: skip
+    return Former(ended, contacts[:3])
 
 
 async def set_language(services: Services, viewer: Viewer, locale: str) -> bool:

@@ -7,14 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from care.access import child_scope
-from care.children import Colour
 from care.roles import Viewer
-from care.visits import (
-    CheckIn,
-    RedFlag,
-    days_overdue,
-    next_due,
-)
+from care.visits import CheckIn, RedFlag, days_overdue
 from service.services import Services
 from storage import reminders, visits
 from storage.children import visible
@@ -40,11 +34,12 @@ async def may_visit(services: Services, viewer: Viewer, child_id: int) -> bool:
 
 
 def due_of(child: VisitedChild) -> date:
-    return next_due(Colour(child.colour), last_visit=child.last_visit, since=child.since)
+    """The due date kept on the child's row (storage.due, by care.visits's one rule)."""
+    return child.due_on
 
 
 def overdue_first(children: list[VisitedChild], today: date) -> list[VisitedChild]:
-    return sorted(children, key=lambda c: (-days_overdue(due_of(c), today), due_of(c), c.name))
+    return sorted(children, key=lambda c: (-days_overdue(c.due_on, today), c.due_on, c.name))
 
 
 @dataclass(frozen=True)
@@ -61,8 +56,9 @@ async def record_visit(services: Services, viewer: Viewer, visit: CheckIn) -> Re
     the audit entry (the busiest write: Core on a connection, see storage.visits.save)."""
     async with services.engine.begin() as connection:
         saved = await visits.save(
-            connection, visit, person_id=viewer.person_id, scope=child_scope(viewer)
-        )
+            connection, visit, person_id=viewer.person_id, scope=child_scope(viewer),
+            rule=services.settings.visit_rule,
+        )  # fmt: skip
     if saved is None:
         return None
     return Recorded(saved[0], saved[1], visit.red_flags)

@@ -11,9 +11,10 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
+from care.visits import VisitRule
 from storage import audit, due
 from storage.areas import in_area
-from storage.db import key, select_wide
+from storage.db import select_wide
 from storage.models import Area, Child, ColourChange, Household, Pairing, Person
 from storage.types import utcnow
 
@@ -111,13 +112,25 @@ async def villages_in(session: AsyncSession, area_path: str) -> list[Area]:
 
 
 @dataclass(frozen=True)
+class PastPairing:
+    """An ended pairing, kept as history."""
+
+    volunteer: str
+    started_on: date
+    ended_on: date
+    reason: str
+
+
+@dataclass(frozen=True)
 class Card:
     child: Child
     area_path: str
     household: str | None
     siblings: list[tuple[int, str]]
-    volunteers: list[tuple[int, str, date, date | None]]  # person id, name, since, reviewed
+    # person id, name, since, reviewed, the volunteer still active (False: they left)
+    volunteers: list[tuple[int, str, date, date | None, bool]]
     colours: list[ColourChange]
+    past: list[PastPairing]  # the latest ended pairings, latest first
 
 
 async def card(session: AsyncSession, child_id: int) -> Card | None:
@@ -146,15 +159,25 @@ async def card(session: AsyncSession, child_id: int) -> Card | None:
             if sid is not None
         ]
     volunteers = [
-        (pid, name, since, reviewed)
-        for pid, name, since, reviewed in await session.exec(
-            select(key(Person.id), col(Person.name), col(Pairing.started_on),
-                   col(Pairing.reviewed_on))
+        (pid, name, since, reviewed, active)
+        for pid, name, since, reviewed, active in await session.exec(
+            select_wide(
+                Person.id, Person.name, Pairing.started_on, Pairing.reviewed_on, Person.active
+            )
             .join(Person, col(Person.id) == Pairing.volunteer_id)
             .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
-            .order_by(col(Pairing.started_on))
+            .order_by(col(Pairing.started_on), col(Pairing.id))
         )
-        if pid is not None
+    ]
+    past = [
+        PastPairing(name, since, ended, reason)
+        for name, since, ended, reason in await session.exec(
+            select_wide(Person.name, Pairing.started_on, Pairing.ended_on, Pairing.end_reason)
+            .join(Person, col(Person.id) == Pairing.volunteer_id)
+            .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_not(None))
+            .order_by(col(Pairing.ended_on).desc(), col(Pairing.id).desc())
+            .limit(3)
+        )
     ]
     colours = list(
         await session.exec(
@@ -164,12 +187,13 @@ async def card(session: AsyncSession, child_id: int) -> Card | None:
             .limit(5)
         )
     )
-    return Card(child, path, household, siblings, volunteers, colours)
+    return Card(child, path, household, siblings, volunteers, colours, past)
 
 
 async def change_colour(
-    session: AsyncSession, *, child: Child, colour: str, reason: str, actor_id: int
-) -> None:
+    session: AsyncSession, *, child: Child, colour: str, reason: str, actor_id: int,
+    rule: VisitRule,
+) -> None:  # fmt: skip
     assert child.id is not None  # read back from the database
     session.add(
         ColourChange(
@@ -180,7 +204,7 @@ async def change_colour(
     child.colour, child.updated_at = colour, utcnow()
     session.add(child)
     await session.flush()
-    await due.refresh(session, [child.id])
+    await due.refresh(session, [child.id], rule=rule)
     audit.record(
         session, actor_id=actor_id, action="child_colour", subject=f"child:{child.id}",
         detail=f"{colour}",
@@ -213,13 +237,14 @@ async def id_number_taken(session: AsyncSession, id_number: str) -> bool:
     return (await session.exec(query)).first() is not None
 
 
-async def add(session: AsyncSession, child: Child, *, actor_id: int) -> Child:
-    """A new child, with the first entry of its colour history; audited."""
+async def add(session: AsyncSession, child: Child, *, actor_id: int, rule: VisitRule) -> Child:
+    """A new child, with the first entry of its colour history and its due date (counted
+    from `child.followed_since`); audited. Nobody is to visit it yet: not covered."""
     session.add(child)
     await session.flush()
     assert child.id is not None  # flushed: the database gave it an id
     session.add(ColourChange(child_id=child.id, colour=child.colour, changed_by=actor_id))
-    await due.refresh(session, [child.id])
+    await due.refresh(session, [child.id], rule=rule)
     audit.record(session, actor_id=actor_id, action="child_add", subject=f"child:{child.id}")
     return child
 

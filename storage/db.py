@@ -34,6 +34,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         "synchronous=FULL",
         "foreign_keys=ON",
         "busy_timeout=5000",
+        # Up to 64 MiB of pages kept by SQLite itself (the default is 2 MiB): /overdue's
+        # figures count ranges of indexes of every child, and read them again each time;
+        # at 200,000 children this halves the time (benchmarks/overdue.py).
+        "cache_size=-65536",
     ):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()

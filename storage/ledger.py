@@ -29,6 +29,7 @@ from care.ledger import (
     write_ledger_xlsx,
 )
 from care.roles import AreaPathError, split_area_path, within
+from care.visits import VisitRule
 from storage import areas, audit, due
 from storage.areas import in_area
 from storage.db import key, select_wide
@@ -225,10 +226,13 @@ async def _household_ids(
     return found
 
 
-async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int | None) -> None:
-    """Writes a plan in the caller's transaction: areas, households, children, colour history
-    and the audit trail, in a few bulk statements. Nothing of a rejected row is in a plan, so
-    nothing of it is written."""
+async def apply_import(
+    session: AsyncSession, plan: ImportPlan, *, actor_id: int | None, today: date,
+    rule: VisitRule,
+) -> None:  # fmt: skip
+    """Writes a plan in the caller's transaction: areas, households, children (new ones are
+    followed from `today`), colour history, due dates and the audit trail, in a few bulk
+    statements. Nothing of a rejected row is in a plan, so nothing of it is written."""
     rows = [*plan.create, *(u.row for u in plan.update)]
     area_ids = await _area_ids(session, rows)
 
@@ -247,8 +251,10 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
 
     now = utcnow()
     new_rows = [
-        {**placed(row), "active": True, "created_at": now, "updated_at": now} for row in plan.create
-    ]
+        {**placed(row), "active": True, "followed_since": today, "created_at": now,
+         "updated_at": now}
+        for row in plan.create
+    ]  # fmt: skip
     created: list[tuple[int, str]] = []
     for start in range(0, len(new_rows), CHUNK):
         result = await session.exec(
@@ -271,7 +277,8 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
     ]  # fmt: skip
     if history:
         await session.exec(insert(ColourChange), params=history)
-    await due.refresh(session, [cid for cid, _ in created] + [u.child_id for u in plan.update])
+    changed = [cid for cid, _ in created] + [u.child_id for u in plan.update]
+    await due.refresh(session, changed, rule=rule)
     entries = [(f"child:{cid}", "ledger_create", "") for cid, _ in created] + [
         (f"child:{u.child_id}", "ledger_update", ",".join(u.changed)) for u in plan.update
     ]

@@ -33,6 +33,9 @@ class Person(SQLModel, table=True):
     active: bool = True
     unreachable_at: datetime | None = Field(default=None, sa_type=UTCDateTime())  # blocked us
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    # The last deactivation, and by whom: told to the person if they write again.
+    deactivated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    deactivated_by: int | None = Field(default=None, foreign_key="person.id")
 
 
 class Invite(SQLModel, table=True):
@@ -89,13 +92,12 @@ class Household(SQLModel, table=True):
 class Child(SQLModel, table=True):
     """One record per child (一人一档). Sensitive: shown only to those entitled, audited."""
 
+    # /overdue reads only these (storage.due): its pages in their order (not covered, then
+    # overdue; by village, most overdue first) and its figures, each a range of one of them
     __table_args__ = (
-        Index("ix_child_area_active", "area_id", "active"),
-        Index("ix_child_area_due", "area_id", "due_on"),  # /overdue's pages, in order
-        # /overdue's figures read only the index (no row per child)
-        Index(
-            "ix_child_area_figures", "area_id", "due_on", "visits_year", "visits_in_year", "active"
-        ),
+        Index("ix_child_area_visits", "area_id", "active", "visits_year", "visits_in_year"),
+        Index("ix_child_follow", "area_id", "active", "covered", "due_on"),
+        Index("ix_child_colour", "area_id", "active", "colour", "covered", "due_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -125,9 +127,14 @@ class Child(SQLModel, table=True):
     consent: bool | None = None
     consent_date: date | None = None
     active: bool = True
+    # The day the child came under the programme (the record's creation): until the first
+    # visit, the due date counts from it (care.visits.next_due).
+    followed_since: date
     # Kept up to date by storage.due, so that /overdue needs no scan of the visits:
     last_visit_on: date | None = None
-    due_on: date | None = None  # None: nobody is paired with the child, so no visit is due
+    due_on: date | None = None  # the last visit (else followed_since) plus the colour's interval
+    # Someone is to visit the child (storage.cover: the one rule), kept up to date by it.
+    covered: bool = False
     visits_year: int | None = None  # the year `visits_in_year` counts
     visits_in_year: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
@@ -167,6 +174,40 @@ class Pairing(SQLModel, table=True):
     override_reason: str = Field(default="", max_length=500)
     created_by: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class MoveProposal(SQLModel, table=True):
+    """A director's proposal to move a child to another volunteer (or to pair a child nobody
+    visits), for a supervisor of the child's town to accept or decline. `draft_key` makes
+    proposing idempotent."""
+
+    __tablename__ = "move_proposal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    draft_key: str = Field(max_length=40, unique=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    pairing_id: int | None = Field(default=None, foreign_key="pairing.id")  # to end; None: none
+    volunteer_id: int = Field(foreign_key="person.id")
+    reason: str = Field(max_length=500)  # why: the old pairing ends with it
+    broken_rules: str = Field(default="", max_length=200)  # rules overridden, comma-separated
+    override_reason: str = Field(default="", max_length=500)
+    proposed_by: int = Field(foreign_key="person.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    status: str = Field(default="pending", max_length=16)  # pending, accepted, declined
+    decided_by: int | None = Field(default=None, foreign_key="person.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class AppliedSetting(SQLModel, table=True):
+    """A setting whose effect is stored in the data, as it was last applied (the visit
+    intervals the stored due dates were computed with): a different configured value is
+    applied again on start (service.follow)."""
+
+    __tablename__ = "applied_setting"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=500)
+    applied_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
 class UserState(SQLModel, table=True):

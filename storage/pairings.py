@@ -1,4 +1,6 @@
-"""Pairings: the facts the pairing rules need, and writing, ending and reviewing pairings."""
+"""Pairings: the facts the pairing rules need, and writing, ending, moving and reviewing
+pairings. Each change keeps the children's `covered` flag (storage.cover) and never touches
+their due dates."""
 
 from __future__ import annotations
 
@@ -12,10 +14,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Category
 from care.pairing import ChildFacts, PairingFacts, VolunteerFacts
 from care.roles import Gender, Role, town_of
-from storage import audit, due
+from storage import audit, cover
 from storage.areas import in_area
-from storage.db import select_wide
-from storage.models import Area, Child, Pairing, Person
+from storage.db import key, select_wide
+from storage.models import Area, Child, MoveProposal, Pairing, Person
 
 NEEDS_FAMILY = [c.value for c in Category if c.needs_caring_family]
 
@@ -29,6 +31,7 @@ def _child_facts(child: Child, path: str) -> ChildFacts:
         household=str(child.household_id) if child.household_id else None,
         town=town_of(path),
         individual_family_required=child.category in NEEDS_FAMILY,
+        covered=child.covered,
     )
 
 
@@ -42,6 +45,14 @@ class PairingContext:
     volunteers: list[VolunteerFacts]
     names: dict[int, str]
     pairings: list[PairingFacts]  # active pairings of the child and its siblings
+    own: dict[int, int]  # the child's active pairings: pairing id -> volunteer id
+
+    def without(self, pairing_id: int | None) -> list[PairingFacts]:
+        """The active pairings as if the child's pairing `pairing_id` had ended (a move)."""
+        if pairing_id is None or pairing_id not in self.own:
+            return self.pairings
+        gone = (self.child.child_id, self.own[pairing_id])
+        return [p for p in self.pairings if (p.child_id, p.volunteer_id) != gone]
 
 
 async def context_for(session: AsyncSession, child_id: int) -> PairingContext | None:
@@ -69,7 +80,8 @@ async def context_for(session: AsyncSession, child_id: int) -> PairingContext | 
     facts = _child_facts(child, path)
     volunteers, names = await _volunteers(session, facts.town)
     pairings = await active(session, [child_id, *siblings])
-    return PairingContext(facts, child.name, siblings, volunteers, names, pairings)
+    own = {pid: person for pid, person, _, _ in await active_with_names(session, child_id)}
+    return PairingContext(facts, child.name, siblings, volunteers, names, pairings, own)
 
 
 async def _volunteers(
@@ -127,23 +139,44 @@ async def volunteer(session: AsyncSession, person_id: int) -> tuple[VolunteerFac
 
 async def active(session: AsyncSession, child_ids: list[int]) -> list[PairingFacts]:
     rows = await session.exec(
-        select(
-            col(Pairing.child_id), col(Pairing.volunteer_id), col(Pairing.started_on),
-            col(Pairing.reviewed_on),
-        ).where(col(Pairing.child_id).in_(child_ids), col(Pairing.ended_on).is_(None))
-    )
+        select_wide(
+            Pairing.child_id, Pairing.volunteer_id, Pairing.started_on, Pairing.reviewed_on,
+            Person.active,
+        )
+        .join(Person, col(Person.id) == Pairing.volunteer_id)
+        .where(col(Pairing.child_id).in_(child_ids), col(Pairing.ended_on).is_(None))
+    )  # fmt: skip
     return [PairingFacts(*row) for row in rows]
 
 
-async def active_with_names(session: AsyncSession, child_id: int) -> list[tuple[int, str]]:
-    """(pairing id, volunteer's name) of a child's active pairings."""
+async def active_with_names(
+    session: AsyncSession, child_id: int
+) -> list[tuple[int, int, str, bool]]:
+    """(pairing id, volunteer id, name, still active) of a child's active pairings."""
     rows = await session.exec(
-        select(Pairing.id, Person.name)
+        select_wide(Pairing.id, Person.id, Person.name, Person.active)
         .join(Person, col(Person.id) == Pairing.volunteer_id)
         .where(col(Pairing.child_id) == child_id, col(Pairing.ended_on).is_(None))
         .order_by(col(Pairing.id))
     )
-    return [(pid, name) for pid, name in rows if pid is not None]
+    return [(pid, person, name, active) for pid, person, name, active in rows]
+
+
+async def of_volunteer(session: AsyncSession, person_id: int) -> list[tuple[int, str, str]]:
+    """(child id, name, area path) of the active children in an active pairing with this
+    person, by village and name."""
+    rows = await session.exec(
+        select(key(Child.id), Child.name, Area.path)
+        .join(Pairing, col(Pairing.child_id) == Child.id)
+        .join(Area, col(Area.id) == Child.area_id)
+        .where(
+            col(Pairing.volunteer_id) == person_id,
+            col(Pairing.ended_on).is_(None),
+            col(Child.active).is_(True),
+        )
+        .order_by(col(Area.path), col(Child.name), col(Child.id))
+    )
+    return [(cid, name, path) for cid, name, path in rows]
 
 
 async def create(
@@ -163,7 +196,7 @@ async def create(
     )  # fmt: skip
     session.add(pairing)
     await session.flush()
-    await due.refresh(session, [child_id])
+    await cover.refresh(session, [child_id])
     audit.record(
         session, actor_id=actor_id, action="pair", subject=f"child:{child_id}",
         detail=f"pairing={pairing.id} volunteer={volunteer_id} overridden={','.join(broken_rules)}",
@@ -171,10 +204,9 @@ async def create(
     return pairing
 
 
-async def end(
-    session: AsyncSession, *, child_id: int, pairing_id: int, on: date, reason: str, actor_id: int
+async def _end(
+    session: AsyncSession, *, child_id: int, pairing_id: int, on: date, reason: str
 ) -> bool:
-    """Ends an active pairing of this child (kept as history); False if there is none."""
     result = await session.exec(
         update(Pairing)
         .where(
@@ -184,14 +216,56 @@ async def end(
         )
         .values(ended_on=on, end_reason=reason)
     )
-    if result.rowcount != 1:
+    return bool(result.rowcount == 1)
+
+
+async def end(
+    session: AsyncSession, *, child_id: int, pairing_id: int, on: date, reason: str, actor_id: int
+) -> bool:
+    """Ends an active pairing of this child (kept as history); False if there is none. The
+    child's due date stays as it is: it follows the visits, not the pairings."""
+    if not await _end(session, child_id=child_id, pairing_id=pairing_id, on=on, reason=reason):
         return False
-    await due.refresh(session, [child_id])
+    await cover.refresh(session, [child_id])
     audit.record(
         session, actor_id=actor_id, action="unpair", subject=f"child:{child_id}",
         detail=f"pairing={pairing_id}",
     )  # fmt: skip
     return True
+
+
+async def move(
+    session: AsyncSession, *, child_id: int, pairing_id: int | None, volunteer_id: int,
+    on: date, reason: str, broken_rules: list[str], override_reason: str, actor_id: int,
+) -> Pairing | None:  # fmt: skip
+    """Moves the child to another volunteer in one step: the pairing `pairing_id` ends with
+    `reason` (kept as history), a new one begins `on` (with the rules it breaks and why);
+    without a pairing to end, the child is simply paired. None, nothing written, when that
+    pairing is no longer active. The due date is not touched."""
+    if pairing_id is not None and not await _end(
+        session, child_id=child_id, pairing_id=pairing_id, on=on, reason=reason
+    ):
+        return None
+    pairing = Pairing(
+        child_id=child_id, volunteer_id=volunteer_id, started_on=on, reviewed_on=on,
+        broken_rules=",".join(broken_rules), override_reason=override_reason,
+        created_by=actor_id,
+    )  # fmt: skip
+    session.add(pairing)
+    await session.flush()
+    await cover.refresh(session, [child_id])
+    audit.record(
+        session, actor_id=actor_id, action="move", subject=f"child:{child_id}",
+        detail=f"ended={pairing_id or '-'} pairing={pairing.id} volunteer={volunteer_id} "
+        f"overridden={','.join(broken_rules)}",
+    )  # fmt: skip
+    return pairing
+
+
+async def proposal_by_key(session: AsyncSession, draft_key: str) -> MoveProposal | None:
+    """The move proposal stored for this draft, if any."""
+    query = select(MoveProposal).where(col(MoveProposal.draft_key) == draft_key)
+    return (await session.exec(query)).first()
 
 
 async def review(session: AsyncSession, *, child_id: int, on: date, actor_id: int) -> int:
@@ -222,22 +296,24 @@ async def gap_inputs(session: AsyncSession, area_path: str) -> GapInputs:
     rows = await session.exec(
         select_wide(
             Child.id, Child.name, Child.gender, Child.birth_date, Child.household_id,
-            Child.category, Area.path,
+            Child.category, Area.path, Child.covered,
         )
         .join(Area, col(Area.id) == Child.area_id)
         .where(in_area(area_path), col(Child.active).is_(True))
     )  # fmt: skip
-    for cid, name, gender, birth, household, category, path in rows:
+    for cid, name, gender, birth, household, category, path, covered in rows:
         household_key = str(household) if household else None
         needs_family = category in NEEDS_FAMILY
         children.append(
-            ChildFacts(cid, Gender(gender), birth, household_key, town_of(path), needs_family)
+            ChildFacts(
+                cid, Gender(gender), birth, household_key, town_of(path), needs_family, covered
+            )
         )
         child_names[cid] = (name, path)
     pairing_rows = await session.exec(
         select_wide(
             Pairing.child_id, Pairing.volunteer_id, Pairing.started_on, Pairing.reviewed_on,
-            Person.name, Person.gender, Area.path,
+            Person.name, Person.gender, Area.path, Person.active,
         )
         .join(Child, col(Child.id) == Pairing.child_id)
         .join(Person, col(Person.id) == Pairing.volunteer_id)
@@ -248,8 +324,8 @@ async def gap_inputs(session: AsyncSession, area_path: str) -> GapInputs:
     pairings: list[PairingFacts] = []
     volunteers: dict[int, VolunteerFacts] = {}
     names: dict[int, str] = {}
-    for cid, pid, since, reviewed, name, gender, path in pairing_rows:
-        pairings.append(PairingFacts(cid, pid, since, reviewed))
+    for cid, pid, since, reviewed, name, gender, path, active in pairing_rows:
+        pairings.append(PairingFacts(cid, pid, since, reviewed, active))
         volunteers[pid] = VolunteerFacts(pid, Gender(gender), path, 0)
         names[pid] = name
     return GapInputs(children, list(volunteers.values()), pairings, child_names, names)

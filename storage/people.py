@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.roles import Gender, Role, Viewer
+from storage import cover
 from storage.models import Area, Person
 
 
@@ -49,14 +51,19 @@ async def upsert(
     gender: Gender,
     locale: str | None,
 ) -> Person:
-    """Registers someone, or re-registers a deactivated person with their new invite."""
+    """Registers someone, or re-registers a deactivated person with their new invite (the
+    children still paired with them are covered again)."""
     person = await by_tg_user(session, tg_user_id) or Person(
         tg_user_id=tg_user_id, name=name, role=role, area_id=area_id, gender=gender
     )
+    returning = person.id is not None and not person.active
     person.name, person.role, person.area_id = name, role.value, area_id
     person.gender, person.locale, person.active = gender.value, locale, True
     session.add(person)
     await session.flush()
+    if returning:
+        assert person.id is not None
+        await cover.refresh_of_volunteer(session, person.id)
     return person
 
 
@@ -111,8 +118,44 @@ async def active_by_ids(session: AsyncSession, person_ids: Collection[int]) -> l
     return list(await session.exec(query))
 
 
-async def deactivate(session: AsyncSession, person_id: int) -> None:
+async def deactivate(session: AsyncSession, person_id: int, *, by: int, now: datetime) -> list[int]:
+    """Deactivates the person; returns the children still paired with them, who are no
+    longer covered (their pairings stay until the children are moved)."""
     person = await session.get(Person, person_id)
-    if person is not None:
-        person.active = False
-        session.add(person)
+    if person is None:
+        return []
+    person.active, person.deactivated_at, person.deactivated_by = False, now, by
+    session.add(person)
+    await session.flush()
+    return await cover.refresh_of_volunteer(session, person_id)
+
+
+async def former(session: AsyncSession, tg_user_id: int) -> tuple[Person, str] | None:
+    """A deactivated person with this Telegram id, with their area path."""
+    row = (
+        await session.exec(
+            select(Person, Area.path)
+            .join(Area, col(Area.id) == Person.area_id)
+            .where(Person.tg_user_id == tg_user_id, col(Person.active).is_(False))
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def active_in(
+    session: AsyncSession, *, roles: Collection[Role], area_paths: Collection[str]
+) -> list[tuple[Person, str]]:
+    """Active people of these roles whose area is exactly one of these paths, by name."""
+    if not area_paths:
+        return []
+    rows = await session.exec(
+        select(Person, Area.path)
+        .join(Area, col(Area.id) == Person.area_id)
+        .where(
+            col(Person.active).is_(True),
+            col(Person.role).in_([r.value for r in roles]),
+            col(Area.path).in_(sorted(area_paths)),
+        )
+        .order_by(col(Person.name), col(Person.id))
+    )
+    return [(person, path) for person, path in rows]

@@ -15,7 +15,7 @@ from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import ChildScope
-from care.visits import CheckIn
+from care.visits import CheckIn, VisitRule
 from storage import audit, due
 from storage.children import scope_clause
 from storage.db import insert_in, select_wide
@@ -32,6 +32,7 @@ class VisitedChild:
     last_visit: date | None
     since: date  # the pairing's start (or the record's, for children nobody is paired with)
     visits_this_year: int
+    due_on: date  # kept on the row (storage.due)
 
 
 async def children_to_visit(
@@ -45,9 +46,9 @@ async def children_to_visit(
     the year's count are kept on the child, see storage.due). On a Core connection: every
     check-in starts here."""
     return [
-        VisitedChild(cid, name, colour, path, last_visit, since or created.date(),
-                     count if year == year_start.year else 0)
-        for cid, name, colour, path, last_visit, since, created, year, count
+        VisitedChild(cid, name, colour, path, last_visit, since or followed,
+                     count if year == year_start.year else 0, due)
+        for cid, name, colour, path, last_visit, since, followed, year, count, due
         in await connection.execute(_children_query(scope, child_id))
     ]  # fmt: skip
 
@@ -64,7 +65,10 @@ def _children_query(scope: ChildScope, child_id: int | None) -> Any:
     query = (
         select_wide(
             Child.id, Child.name, Child.colour, Area.path, Child.last_visit_on,
-            pairing.scalar_subquery(), Child.created_at, Child.visits_year, Child.visits_in_year,
+            pairing.scalar_subquery(), Child.followed_since, Child.visits_year,
+            Child.visits_in_year,
+            # set in the transaction that records a child; coalesced only to read a date
+            func.coalesce(Child.due_on, Child.followed_since),
         )
         .join(Area, col(Area.id) == Child.area_id)
         .where(col(Child.active).is_(True), scope_clause(scope))
@@ -118,8 +122,9 @@ _EXISTING = select(Visit.id).where(col(Visit.draft_key) == bindparam("draft_key"
 
 
 async def save(
-    connection: AsyncConnection, visit: CheckIn, *, person_id: int, scope: ChildScope
-) -> tuple[int, bool] | None:
+    connection: AsyncConnection, visit: CheckIn, *, person_id: int, scope: ChildScope,
+    rule: VisitRule,
+) -> tuple[int, bool] | None:  # fmt: skip
     """Stores a visit once per draft, if the child is in the person's scope at that moment:
     the same check-in confirmed twice, or the same update delivered twice, finds the visit
     already there. Returns (visit id, newly stored); None when the child is not (or no
@@ -133,7 +138,7 @@ async def save(
             await connection.execute(_EXISTING, {"draft_key": visit.draft_key})
         ).scalar_one_or_none()
         return None if found is None else (found, False)
-    await due.after_visit(connection, child_id=visit.child_id, day=visit.visited_on)
+    await due.after_visit(connection, child_id=visit.child_id, day=visit.visited_on, rule=rule)
     entry = (f"child:{visit.child_id}", "visit", f"visit={new_id}")
     await audit.record_many(connection, actor_id=person_id, entries=[entry], at=utcnow())
     return new_id, True

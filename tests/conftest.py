@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -127,12 +128,12 @@ async def register(
 
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+IMPORTED_ON = date(2026, 3, 1)  # the sample ledger's children came under the programme
 
 
 async def seed_ledger(box: Sandbox, data: bytes | None = None) -> None:
-    """The sample ledger's 40 children, written the way an import writes them."""
-    from datetime import date
-
+    """The sample ledger's 40 children, written the way an import writes them, as if
+    imported on 1 March 2026 (their due dates count from that day until a first visit)."""
     from care.ledger import parse_ledger
     from storage.ledger import apply_import, plan_import
 
@@ -140,7 +141,10 @@ async def seed_ledger(box: Sandbox, data: bytes | None = None) -> None:
     parsed = parse_ledger(raw, today=date(2026, 11, 23))
     async with box.services.sessions.begin() as session:
         plan = await plan_import(session, parsed, area_path=None)
-        await apply_import(session, plan, actor_id=None)
+        await apply_import(
+            session, plan, actor_id=None, today=IMPORTED_ON,
+            rule=box.services.settings.visit_rule,
+        )  # fmt: skip
 
 
 async def child_id(box: Sandbox, name: str) -> int:
@@ -156,11 +160,9 @@ async def child_id(box: Sandbox, name: str) -> int:
 
 async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
     """Setup for tests that are not about pairing: a pairing row as /pair would write it."""
-    from datetime import date
-
     from sqlmodel import select
 
-    from storage import due
+    from storage import cover
     from storage.models import Pairing, Person
 
     async with box.services.sessions.begin() as session:
@@ -168,4 +170,4 @@ async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
         assert person.id is not None
         session.add(Pairing(child_id=child, volunteer_id=person.id, started_on=date(2026, 3, 1)))
         await session.flush()
-        await due.refresh(session, [child])
+        await cover.refresh(session, [child])

@@ -80,7 +80,7 @@ async def test_english_with_two_children_overdue_first(box: Sandbox) -> None:
                 health=Health.GOOD, mood=Mood.GOOD, study=Study.NORMAL, care=Care.GOOD,
                 parents=Parents.CONTACTED, draft_key="old",
             ),
-            person_id=1, scope=ChildScope(area_path=EAST),
+            person_id=1, scope=ChildScope(area_path=EAST), rule=box.services.settings.visit_rule,
         )  # fmt: skip
     await volunteer.send("/checkin")
     assert volunteer.last.text == "Which child did you visit?"

@@ -61,7 +61,10 @@ async def test_card_shows_what_each_role_is_entitled_to(box: Sandbox) -> None:
     card = director.last.text
     assert "身份证号：320999********" in card and "类别：农村留守儿童" in card
     assert "同户兄弟姐妹：于怡沐" in card and "尚无结对志愿者" in card
-    assert [label for label, _ in director.last.buttons] == ["改风险等级", "改学校", "改监护人"]
+    assert "跟进：❗ 未覆盖（无人负责走访），已逾期" in card  # nobody is to visit
+    assert [label for label, _ in director.last.buttons] == [
+        "改风险等级", "改学校", "改监护人", "建议改派",
+    ]  # fmt: skip
 
     await supervisor.send("/child 于曦皓")
     full = next(line for line in supervisor.last.text.splitlines() if "身份证号" in line)
@@ -74,7 +77,7 @@ async def test_card_shows_what_each_role_is_entitled_to(box: Sandbox) -> None:
     await volunteer.send("/child 于曦")
     card = volunteer.last.text
     assert card.startswith("👤 于曦皓 · 男 · 12岁")
-    for hidden in ("身份证号", "类别", "健康状况", "残疾"):
+    for hidden in ("身份证号", "类别", "健康状况", "残疾", "跟进"):
         assert hidden not in card
     assert "监护人：" in card and volunteer.last.buttons == []
     # a forged button for a child not paired with them

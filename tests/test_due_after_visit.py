@@ -1,6 +1,8 @@
 """The due date kept on the child row after each saved visit (storage.due.after_visit, one
 statement) agrees with recomputing it from every visit (storage.due.refresh): visits in
-order and out of order, across years, by colour, and for a child nobody is paired with."""
+order and out of order, across years, by colour, and for a child nobody is paired with, who
+has a due date all the same (from the day the child came under the programme); configured
+intervals count everywhere."""
 
 from __future__ import annotations
 
@@ -28,8 +30,9 @@ async def save_visit(box: Sandbox, child: int, day: date, key: str) -> None:
     )  # fmt: skip
     async with box.services.engine.begin() as connection:
         assert await visits.save(
-            connection, visit, person_id=1, scope=ChildScope(area_path=EAST)
-        ) is not None
+            connection, visit, person_id=1, scope=ChildScope(area_path=EAST),
+            rule=box.services.settings.visit_rule,
+        ) is not None  # fmt: skip
 
 
 async def kept(box: Sandbox, child: int) -> tuple[date | None, date | None, int | None, int | None]:
@@ -46,7 +49,7 @@ async def kept(box: Sandbox, child: int) -> tuple[date | None, date | None, int 
 
 async def recomputed(box: Sandbox, child: int) -> tuple[date | None, date | None]:
     async with box.services.sessions.begin() as session:
-        await due.refresh(session, [child])
+        await due.refresh(session, [child], rule=box.services.settings.visit_rule)
     last, due_on, _year, _count = await kept(box, child)
     return last, due_on
 
@@ -58,7 +61,7 @@ async def test_each_visit_keeps_due_date_and_yearly_count(box: Sandbox) -> None:
     await pair_directly(box, child, 1200)  # paired on 2026-03-01
     async with box.services.sessions.begin() as session:
         await session.exec(update(Child).where(col(Child.id) == child).values(colour="yellow"))
-        await due.refresh(session, [child])
+        await due.refresh(session, [child], rule=box.services.settings.visit_rule)
     # yellow: every 15 days; the last year's visits count for that year only
     steps = [
         (date(2025, 12, 20), (date(2025, 12, 20), date(2026, 1, 4), 2025, 1)),
@@ -74,19 +77,21 @@ async def test_each_visit_keeps_due_date_and_yearly_count(box: Sandbox) -> None:
         assert await recomputed(box, child) == expected[:2]
 
 
-async def test_the_colour_held_at_saving_decides_and_unpaired_children_have_no_due_date(
+async def test_the_colour_held_at_saving_decides_and_unpaired_children_are_due_too(
     box: Sandbox,
 ) -> None:
-    await seed_ledger(box)
+    await seed_ledger(box)  # imported on 1 March 2026
     await register(box, Role.VOLUNTEER, EAST, user_id=1200, name="王芳")
-    paired, unpaired = await child_id(box, "熊子"), await child_id(box, "薛子")
+    paired, unpaired = await child_id(box, "熊子"), await child_id(box, "薛子")  # 薛子: blue
+    assert (await kept(box, unpaired))[:2] == (None, date(2026, 3, 31))  # 1 March + 30 days
     await pair_directly(box, paired, 1200)
     async with box.services.sessions.begin() as session:
         await session.exec(update(Child).where(col(Child.id) == paired).values(colour="red"))
-        await due.refresh(session, [paired, unpaired])
+        await due.refresh(session, [paired, unpaired], rule=box.services.settings.visit_rule)
+    assert (await kept(box, paired))[:2] == (None, date(2026, 3, 8))  # red: 7 days
     await save_visit(box, paired, date(2026, 11, 1), "red")
-    assert (await kept(box, paired))[:2] == (date(2026, 11, 1), date(2026, 11, 8))  # red: 7 days
+    assert (await kept(box, paired))[:2] == (date(2026, 11, 1), date(2026, 11, 8))
     assert await recomputed(box, paired) == (date(2026, 11, 1), date(2026, 11, 8))
     await save_visit(box, unpaired, date(2026, 11, 1), "director")  # a director's visit
-    assert await kept(box, unpaired) == (date(2026, 11, 1), None, 2026, 1)
-    assert await recomputed(box, unpaired) == (date(2026, 11, 1), None)
+    assert await kept(box, unpaired) == (date(2026, 11, 1), date(2026, 12, 1), 2026, 1)
+    assert await recomputed(box, unpaired) == (date(2026, 11, 1), date(2026, 12, 1))

@@ -153,7 +153,8 @@ async def test_invite_used_by_someone_else_mid_registration(box: Sandbox) -> Non
 
 
 async def test_deactivated_person_is_treated_as_unknown(box: Sandbox) -> None:
-    admin = await register(box, Role.ADMIN, "示范县", user_id=520, name="管理员")
+    admin = await register(box, Role.ADMIN, "示范县", user_id=520, name="老李")
+    await register(box, Role.SUPERVISOR, "示范县/城关镇", user_id=522, name="张督导")
     volunteer = await register(box, Role.VOLUNTEER, "示范县/城关镇/东村", user_id=521, name="小王")
     await admin.send("/people")
     await admin.press("停用 小王")
@@ -162,10 +163,27 @@ async def test_deactivated_person_is_treated_as_unknown(box: Sandbox) -> None:
     assert "已停用 小王" in admin.last.text
     assert box.telegram.chat_commands(521) == ["start", "help"]  # back to the guest menu
 
+    # told that their access ended, when, and whom to ask: who deactivated them, the
+    # supervisor of their town; in every answer a stranger would get
+    ended = (
+        f"您使用本机器人的权限已于 {box.services.translator().date(box.services.today())} 停用。"
+        "如有疑问或需要恢复，请联系：老李（管理员）、张督导（儿童督导员）。"
+    )
     await volunteer.send("/help")
-    assert "仅限受邀人员" in volunteer.last.text
-    await volunteer.send("/language")
-    assert "仅限受邀人员" in volunteer.last.text
+    assert volunteer.last.text.startswith(ended) and "仅限受邀人员" in volunteer.last.text
+    for attempt in ("/language", "/checkin", "你好", "/start"):
+        await volunteer.send(attempt)
+        assert volunteer.last.text == ended, attempt
+    english = await register(box, Role.VOLUNTEER, "示范县/城关镇/东村", user_id=523, name="Li",
+                             language="English")  # fmt: skip
+    await admin.send("/people")
+    await admin.press("停用 Li")
+    await admin.press("确定停用")
+    await english.send("/mychildren")  # in the language they chose
+    assert english.last.text.startswith("Your access to this bot ended on ")
+    assert english.last.text.endswith(
+        "please contact: 老李 (administrator), 张督导 (children's supervisor)."
+    )
     # a new invite brings them back, with the new role and area
     await register(box, Role.DIRECTOR, "示范县/城关镇/西村", user_id=521, name="小王")
     await volunteer.send("/help")

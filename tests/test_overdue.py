@@ -1,4 +1,5 @@
-"""/overdue: overdue children by village, most overdue first; figures; filters; nudges."""
+"""/overdue: the children nobody is to visit first, then the overdue, by village, most overdue
+first; the state of every active child as figures; filters; nudges; Reassign moves."""
 
 from __future__ import annotations
 
@@ -40,24 +41,39 @@ async def test_overdue_by_village_most_overdue_first_with_figures(box: Sandbox) 
     supervisor = await register(box, Role.SUPERVISOR, "示范县/城关镇", user_id=1402, name="督导")
     await supervisor.send("/overdue")
     text = supervisor.last.text
-    assert "逾期未走访 4 名" in text
-    assert "已结对 5 名：按期走访 20%，本年有望走访满6次 0%" in text
-    east = text.index("🏘 东村")
-    west = text.index("🏘 西村")
+    # every active child of the town counted, each in one state
+    assert "示范县/城关镇：需跟进 20 名（未覆盖 16 名，逾期 4 名" in text
+    assert "在册儿童 21 名：按期 1，即将到期 0，逾期 4，未覆盖 16" in text
+    assert "本年有望走访满6次：0%" in text
+    # nobody is to visit these: they come first, by village, most overdue first
     assert (
-        east
+        text.index("❗ 未覆盖（无志愿者负责走访）")
+        < text.index("🏘 东村")
+        < text.index("🟡 梁桐宇 · 无人结对 · 逾期 252 天")
+        < text.index("🟢 杜泽阳 · 无人结对 · 逾期 207 天")
+        < text.index("🏘 南社区")
+    )
+    assert "熊子" not in text  # the overdue come after them, on the next page
+    await supervisor.press("下一页 ▶")
+    text = supervisor.last.text
+    assert "🏘 西村\n🔵 沈子可 · 无人结对 · 逾期 237 天" in text
+    assert (
+        text.index("⏰ 逾期未走访")
         < text.index("🟡 熊子 · 逾期 252 天 · 志愿者：王芳")
         < text.index("🔵 薛子 · 逾期 237 天")
+        < text.index("🟢 刘轩宇 · 逾期 207 天 · 志愿者：李军")
     )
-    assert west < text.index("🟢 刘轩宇 · 逾期 207 天 · 志愿者：李军")
     assert "邹泽思" not in text  # visited today
     await supervisor.press("🟢")
-    assert "逾期未走访 2 名" in supervisor.last.text and "熊子" not in supervisor.last.text
+    text = supervisor.last.text
+    assert "需跟进 12 名（未覆盖 10 名，逾期 2 名" in text and "熊子" not in text
     await supervisor.press("全部")
     await supervisor.press("🏘 按村")
     await supervisor.press("城关镇/东村")
     text = supervisor.last.text
-    assert "逾期未走访 2 名" in text and "熊子" in text and "刘轩宇" not in text
+    assert "需跟进 9 名（未覆盖 7 名，逾期 2 名" in text
+    assert "在册儿童 10 名：按期 1，即将到期 0，逾期 2，未覆盖 7" in text
+    assert "熊子" in text and "刘轩宇" not in text
     # the export's last-visit sheet has the visit of today
     await supervisor.send("/export")
     assert supervisor.last.document is not None
@@ -70,6 +86,8 @@ async def test_nudges_reach_the_volunteer_once_a_day(box: Sandbox) -> None:
     await setup(box)
     supervisor = await register(box, Role.SUPERVISOR, "示范县/城关镇", user_id=1402, name="督导")
     await supervisor.send("/overdue")
+    assert not any(label.startswith("📣") for label, _ in supervisor.last.buttons)  # nobody's
+    await supervisor.press("下一页 ▶")  # the overdue, after the children nobody is to visit
     await supervisor.press("📣 提醒：熊子")
     await supervisor.press("📣 提醒：熊子")
     await supervisor.press("📣 本页全部提醒")
@@ -87,18 +105,19 @@ async def test_nudges_reach_the_volunteer_once_a_day(box: Sandbox) -> None:
     assert next(m.text for m in nudges) == "📣 督导员提醒：请尽快走访 熊子（已逾期 252 天）。"
     assert len(nudges) == 3 and nudges[0].buttons[0][0] == "记录走访：熊子"
     await supervisor.press("🔁 改派", supervisor.inbox[-1])
-    assert "请选择结对志愿者" in supervisor.last.text
+    assert "请选择新的结对志愿者" in supervisor.last.text  # a move, from 王芳 to someone else
 
 
 async def test_a_director_sees_only_their_village(box: Sandbox) -> None:
     await setup(box)
     director = await register(box, Role.DIRECTOR, EAST, user_id=1403, name="主任")
     await director.send("/overdue")
-    assert "逾期未走访 3 名" in director.last.text and "西村" not in director.last.text
+    text = director.last.text
+    assert "需跟进 10 名（未覆盖 7 名，逾期 3 名" in text and "西村" not in text
     async with box.services.sessions() as session:
         west = (await session.exec(select(Area.id).where(Area.path == WEST))).one()
     await director.press_data(f"ov:0:{west}:-", director.last)  # a forged filter
-    assert "逾期未走访 0 名" in director.last.text and "刘轩宇" not in director.last.text
+    assert "需跟进 0 名" in director.last.text and "刘轩宇" not in director.last.text
     await director.press_data(f"ovn:{await child_id(box, '刘轩宇')}", director.last)
     async with box.services.sessions() as session:
         nudges = select(Outbox).where(~col(Outbox.key).startswith("reply:onboarding:"))

@@ -144,4 +144,5 @@ async def test_overdue_shows_a_planned_visit(box: Sandbox) -> None:
     await volunteer.press("2026年3月21日")
     await volunteer.press("✅ 确认保存")
     await supervisor.send("/overdue")
+    await supervisor.press("🟡")  # the children nobody is to visit come first: yellow only
     assert "🟡 熊子 · 逾期 3 天 · 志愿者：王芳 · 🗓 计划 2026年3月21日 走访" in supervisor.last.text

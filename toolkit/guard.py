@@ -13,7 +13,9 @@ from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, ConversationHandler
 
 from care.roles import Role
-from locales import locale_for
+from locales import _ as mark
+from locales import labels, locale_for
+from service import people
 from toolkit.context import BotContext
 from toolkit.persistence import DbPersistence
 
@@ -85,6 +87,30 @@ def _persistence(context: BotContext) -> DbPersistence:
     return persistence
 
 
+async def unknown_text(
+    update: Update, context: BotContext, key: str = mark("guard.unknown")
+) -> str:
+    """What someone not (or no longer) registered is told: a person whose access ended
+    hears when, and whom to contact; anyone else the message `key`."""
+    return await access_ended(update, context) or context.t(key)
+
+
+async def access_ended(update: Update, context: BotContext) -> str | None:
+    """For a person whose access ended (deactivated): since when, and whom to contact."""
+    user = update.effective_user
+    ended = await people.former(context.services, user.id) if user is not None else None
+    if ended is None:
+        return None
+    t = context.t
+    who = t("access.separator").join(
+        t("access.contact", name=name, role=t(labels.ROLE[role])) for name, role in ended.contacts
+    )
+    who = who or t("access.contact_supervisor")
+    if ended.ended_on is None:
+        return t("access.ended_undated", contacts=who)
+    return t("access.ended", day=t.date(ended.ended_on), contacts=who)
+
+
 async def refuse(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
@@ -101,7 +127,7 @@ def guarded(min_role: Role = Role.VOLUNTEER) -> Callable[[Handler[R]], Handler[R
         async def checked(update: Update, context: BotContext) -> R | int:
             viewer = context.viewer
             if viewer is None:
-                await refuse(update, context.t("guard.unknown"))
+                await refuse(update, await unknown_text(update, context))
                 return ConversationHandler.END
             if not viewer.at_least(min_role):
                 await refuse(update, context.t("guard.forbidden"))

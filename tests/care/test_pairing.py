@@ -307,7 +307,9 @@ def test_codes() -> None:
         "already_paired",
     ]
     assert [g.value for g in Gap] == [
+        "volunteer_left",
         "no_caring_family",
+        "not_covered",
         "siblings_split",
         "girl_with_man",
         "review_due",
