@@ -20,9 +20,9 @@ from service import children as service
 from service import visits
 from service.actions import (
     EDIT_CHILD,
-    MOVE_CHILD,
     PAIR_CHILD,
     PAIRING_REVIEWED,
+    REASSIGN,
     UNPAIR_CHILD,
     Action,
 )
@@ -281,12 +281,12 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     if may_pair(viewer):
         row = [(t("card.pair"), PAIR_CHILD(child_id))]
         if card.volunteers:
-            row += [(t("card.move"), MOVE_CHILD(child_id))]
+            row += [(t("card.reassign"), REASSIGN(child_id))]
             row += [(t("card.unpair"), UNPAIR_CHILD(child_id))]
             row += [(t("card.reviewed"), PAIRING_REVIEWED(child_id))]
         buttons.append(row)
     elif may_edit_children(viewer):  # a director proposes; a supervisor decides
-        buttons.append([(t("card.propose_move"), MOVE_CHILD(child_id))])
+        buttons.append([(t("card.propose_reassign"), REASSIGN(child_id))])
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None
     )

@@ -21,7 +21,7 @@ from care.visits import days_overdue
 from locales import _ as mark
 from locales import labels
 from service import overdue as use
-from service.actions import MOVE_CHILD, Action
+from service.actions import REASSIGN, Action
 from storage.due import FollowChild
 from toolkit.commands import Command
 from toolkit.context import BotContext
@@ -76,9 +76,9 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
         return
     text = "\n".join([*_heading(context, found), *_lines(context, found)])
     rows = [
-        [(t("overdue.nudge", name=c.name), NUDGE(c.id)), (t("overdue.reassign"), MOVE_CHILD(c.id))]
+        [(t("overdue.nudge", name=c.name), NUDGE(c.id)), (t("overdue.reassign"), REASSIGN(c.id))]
         if c.covered
-        else [(t("overdue.cover", name=c.name), MOVE_CHILD(c.id))]
+        else [(t("overdue.cover", name=c.name), REASSIGN(c.id))]
         for c in found.children
     ]
     if any(c.covered for c in found.children):

@@ -14,7 +14,7 @@ from care.roles import Role
 from locales import _ as mark
 from locales import labels
 from service import people
-from service.actions import MOVE_CHILD, Action
+from service.actions import REASSIGN, Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.keyboards import keyboard, pager
@@ -95,7 +95,7 @@ async def confirm_deactivate(update: Update, context: BotContext) -> None:
         )
         text = t("people.paired_children", name=found.name, count=len(found.children),
                  children=names) + "\n\n" + text  # fmt: skip
-        rows += [[(t("people.move", name=c.name), MOVE_CHILD(c.child_id))]
+        rows += [[(t("people.reassign", name=c.name), REASSIGN(c.child_id))]
                  for c in found.children[:MOVES_SHOWN]]  # fmt: skip
     yes = t("people.yes_deactivate_anyway") if found.children else t("people.yes_deactivate")
     rows.append([(yes, OFF(found.person_id)), (t("common.back"), PAGE(0))])

@@ -3,7 +3,7 @@ recorded override when a rule is broken, ending a pairing, the yearly review, an
 an area. Only supervisors and admins pair (care.access.may_pair), and only children of their
 area: checked in each use case, in the transaction that reads or writes, whatever the button
 or the flow's answers claim. Moving a child to another volunteer (and directors' proposals
-to move one) is in service.moves."""
+to move one) is in service.reassign."""
 
 from __future__ import annotations
 

@@ -176,12 +176,12 @@ class Pairing(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
-class MoveProposal(SQLModel, table=True):
+class ReassignProposal(SQLModel, table=True):
     """A director's proposal to move a child to another volunteer (or to pair a child nobody
     visits), for a supervisor of the child's town to accept or decline. `draft_key` makes
     proposing idempotent."""
 
-    __tablename__ = "move_proposal"
+    __tablename__ = "reassign_proposal"
 
     id: int | None = Field(default=None, primary_key=True)
     draft_key: str = Field(max_length=40, unique=True)

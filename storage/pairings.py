@@ -17,7 +17,7 @@ from care.roles import Gender, Role, town_of
 from storage import audit, cover
 from storage.areas import in_area
 from storage.db import key, select_wide
-from storage.models import Area, Child, MoveProposal, Pairing, Person
+from storage.models import Area, Child, Pairing, Person, ReassignProposal
 
 NEEDS_FAMILY = [c.value for c in Category if c.needs_caring_family]
 
@@ -234,7 +234,7 @@ async def end(
     return True
 
 
-async def move(
+async def reassign(
     session: AsyncSession, *, child_id: int, pairing_id: int | None, volunteer_id: int,
     on: date, reason: str, broken_rules: list[str], override_reason: str, actor_id: int,
 ) -> Pairing | None:  # fmt: skip
@@ -255,16 +255,16 @@ async def move(
     await session.flush()
     await cover.refresh(session, [child_id])
     audit.record(
-        session, actor_id=actor_id, action="move", subject=f"child:{child_id}",
+        session, actor_id=actor_id, action="reassign", subject=f"child:{child_id}",
         detail=f"ended={pairing_id or '-'} pairing={pairing.id} volunteer={volunteer_id} "
         f"overridden={','.join(broken_rules)}",
     )  # fmt: skip
     return pairing
 
 
-async def proposal_by_key(session: AsyncSession, draft_key: str) -> MoveProposal | None:
+async def proposal_by_key(session: AsyncSession, draft_key: str) -> ReassignProposal | None:
     """The move proposal stored for this draft, if any."""
-    query = select(MoveProposal).where(col(MoveProposal.draft_key) == draft_key)
+    query = select(ReassignProposal).where(col(ReassignProposal.draft_key) == draft_key)
     return (await session.exec(query)).first()
 
 

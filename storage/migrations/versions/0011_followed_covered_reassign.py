@@ -40,7 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("name"),
     )
     op.create_table(
-        "move_proposal",
+        "reassign_proposal",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("draft_key", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("child_id", sa.Integer(), nullable=False),
@@ -62,8 +62,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("draft_key"),
     )
-    with op.batch_alter_table("move_proposal", schema=None) as batch_op:
-        batch_op.create_index("ix_move_proposal_child_id", ["child_id"], unique=False)
+    with op.batch_alter_table("reassign_proposal", schema=None) as batch_op:
+        batch_op.create_index("ix_reassign_proposal_child_id", ["child_id"], unique=False)
 
     with op.batch_alter_table("child", schema=None) as batch_op:
         batch_op.add_column(sa.Column("followed_since", sa.Date(), nullable=True))
@@ -172,8 +172,8 @@ def downgrade() -> None:
         batch_op.drop_column("covered")
         batch_op.drop_column("followed_since")
 
-    with op.batch_alter_table("move_proposal", schema=None) as batch_op:
-        batch_op.drop_index("ix_move_proposal_child_id")
+    with op.batch_alter_table("reassign_proposal", schema=None) as batch_op:
+        batch_op.drop_index("ix_reassign_proposal_child_id")
 
-    op.drop_table("move_proposal")
+    op.drop_table("reassign_proposal")
     op.drop_table("applied_setting")

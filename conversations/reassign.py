@@ -1,8 +1,8 @@
-"""Moving a child to another volunteer (`mv:child:<id>`, from /overdue, a child's card or the
+"""Moving a child to another volunteer (`ra:child:<id>`, from /overdue, a child's card or the
 deactivation of a volunteer): which pairing ends (asked only when the child has several),
 the new volunteer (ranked by the rules), a reason for an override, and why the old pairing
 ends; then one step. A supervisor's move is made at once; a director's becomes a proposal
-for a supervisor of the town (service.moves). A child nobody is paired with is simply
+for a supervisor of the town (service.reassign). A child nobody is paired with is simply
 paired the same way."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from care.pairing import Rule
 from care.roles import Role
 from locales import _ as mark
 from locales import labels
-from service import moves, pairing
-from service.actions import MOVE_CHILD
+from service import pairing, reassign
+from service.actions import REASSIGN
 from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 from toolkit.guard import guarded
@@ -31,9 +31,9 @@ REFUSED = {
     pairing.Refusal.ALREADY_PAIRED: mark("pair.already"),
     pairing.Refusal.RULES_CHANGED: mark("pair.rules_changed"),
     pairing.Refusal.REASON: mark("pair.reason_length"),
-    pairing.Refusal.ENDED: mark("move.ended"),
-    pairing.Refusal.NO_SUPERVISOR: mark("move.no_supervisor"),
-    pairing.Refusal.DECIDED: mark("move.decided"),
+    pairing.Refusal.ENDED: mark("reassign.ended"),
+    pairing.Refusal.NO_SUPERVISOR: mark("reassign.no_supervisor"),
+    pairing.Refusal.DECIDED: mark("reassign.decided"),
 }
 
 
@@ -44,7 +44,7 @@ def _ending(answers: Answers) -> int | None:
 
 async def _allowed(context: BotContext, answers: Answers) -> bool:
     assert context.viewer is not None
-    found = await moves.start(context.services, context.viewer, answers["child_id"])
+    found = await reassign.start(context.services, context.viewer, answers["child_id"])
     return found is not None and found.proposing == answers["proposing"]
 
 
@@ -54,7 +54,7 @@ def _volunteer_label(context: BotContext, name: str, active: bool) -> str:
 
 async def _pairings(context: BotContext, answers: Answers) -> list[tuple[str, str]]:
     assert context.viewer is not None
-    found = await moves.start(context.services, context.viewer, answers["child_id"])
+    found = await reassign.start(context.services, context.viewer, answers["child_id"])
     if found is None:
         return []
     return [
@@ -119,52 +119,52 @@ async def _summary(context: BotContext, answers: Answers) -> str:
     old = names.get(answers.get("pairing", ""), "")
     child, new = answers["child_name"], answers.get("new", "?")
     if _ending(answers) is None:
-        text = t("move.summary_pair", child=child, volunteer=new)
+        text = t("reassign.summary_pair", child=child, volunteer=new)
     else:
-        text = t("move.summary", child=child, old=old or "?", volunteer=new,
+        text = t("reassign.summary", child=child, old=old or "?", volunteer=new,
                  reason=answers.get("reason", ""))  # fmt: skip
     if answers.get("breaks"):
         text += "\n" + t(
             "pair.override", rules=_rules(answers["breaks"], context), reason=answers["override"]
         )
     if answers["proposing"]:
-        text += "\n" + t("move.summary_proposal")
+        text += "\n" + t("reassign.summary_proposal")
     return text
 
 
 async def _save(update: Update, context: BotContext, answers: Answers) -> str:
     assert context.viewer is not None
     t = context.t
-    request = moves.MoveRequest(
+    request = reassign.MoveRequest(
         child_id=answers["child_id"], pairing_id=_ending(answers),
         volunteer_id=int(answers["volunteer"]), reason=answers.get("reason") or "",
         overridden=tuple(Rule(r) for r in answers.get("breaks", [])),
         override_reason=answers.get("override") or "", draft_key=answers["key"],
     )  # fmt: skip
     if answers["proposing"]:
-        proposed = await moves.propose(context.services, context.viewer, request)
+        proposed = await reassign.propose(context.services, context.viewer, request)
         if proposed is pairing.Refusal.FORBIDDEN:
             raise Forbidden
         if isinstance(proposed, pairing.Refusal):
             return t(REFUSED[proposed])
-        return t("move.proposed", child=proposed.child_name, volunteer=proposed.volunteer_name,
+        return t("reassign.proposed", child=proposed.child_name, volunteer=proposed.volunteer_name,
                  supervisors="、".join(proposed.deciders))  # fmt: skip
-    moved = await moves.move(context.services, context.viewer, request)
+    moved = await reassign.move(context.services, context.viewer, request)
     if moved is pairing.Refusal.FORBIDDEN:
         raise Forbidden
     if isinstance(moved, pairing.Refusal):
         return t(REFUSED[moved])
-    key = mark("pair.saved") if request.pairing_id is None else mark("move.saved")
+    key = mark("pair.saved") if request.pairing_id is None else mark("reassign.saved")
     return t(key, child=moved.child_name, volunteer=moved.volunteer_name)
 
 
 QUESTIONS = [
     Question(
-        "pairing", mark("move.ask_pairing"), mark("move.ask_pairing.short"),
+        "pairing", mark("reassign.ask_pairing"), mark("reassign.ask_pairing.short"),
         choices=_pairings, applies=lambda a: not a.get("fixed"),
     ),
     Question(
-        "volunteer", mark("move.ask_volunteer"), mark("pair.ask_volunteer.short"),
+        "volunteer", mark("reassign.ask_volunteer"), mark("pair.ask_volunteer.short"),
         choices=_candidates, check=_check_volunteer,
     ),
     Question(
@@ -172,30 +172,30 @@ QUESTIONS = [
         parse=_reason, applies=lambda a: bool(a.get("breaks")),
     ),
     Question(
-        "reason", mark("move.ask_reason"), mark("move.ask_reason.short"),
+        "reason", mark("reassign.ask_reason"), mark("reassign.ask_reason.short"),
         parse=_reason, applies=lambda a: _ending(a) is not None,
     ),
 ]  # fmt: skip
 
-MOVE_FORM = Form(
-    name="move",
-    prefix="fm",
+REASSIGN_FORM = Form(
+    name="reassign",
+    prefix="fr",
     questions=QUESTIONS,
     summary=_summary,
     save=_save,
     allowed=_allowed,
-    save_checks=True,  # service.moves checks role and area in its transaction
+    save_checks=True,  # service.reassign checks role and area in its transaction
 )
 
 
 async def begin(update: Update, context: BotContext) -> int:
-    """`mv:child:<id>`: the child's pairings decide the first question: none ends (nobody is
+    """`ra:child:<id>`: the child's pairings decide the first question: none ends (nobody is
     paired: a pairing), the only one ends, or the person chooses which."""
     query = update.callback_query
     assert query is not None and context.viewer is not None
-    child_id = MOVE_CHILD.id(query.data)
+    child_id = REASSIGN.id(query.data)
     found = (
-        await moves.start(context.services, context.viewer, child_id)
+        await reassign.start(context.services, context.viewer, child_id)
         if child_id is not None
         else None
     )
@@ -209,12 +209,12 @@ async def begin(update: Update, context: BotContext) -> int:
     if len(found.pairings) <= 1:
         only = found.pairings[0] if found.pairings else None
         answers.update(fixed=True, pairing=str(only.pairing_id) if only else NONE)
-    return await MOVE_FORM.start(update, context, answers, checked=True)
+    return await REASSIGN_FORM.start(update, context, answers, checked=True)
 
 
 def handlers() -> list[ConversationHandler[BotContext]]:
     return [
-        MOVE_FORM.handlers(
-            [CallbackQueryHandler(guarded(Role.DIRECTOR)(begin), pattern=MOVE_CHILD.pattern)]
+        REASSIGN_FORM.handlers(
+            [CallbackQueryHandler(guarded(Role.DIRECTOR)(begin), pattern=REASSIGN.pattern)]
         )
     ]

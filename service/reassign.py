@@ -24,7 +24,7 @@ from care.pairing import Rule
 from care.roles import Role, Viewer, town_of
 from locales import _ as mark
 from locales import labels
-from service.actions import MOVE_ACCEPT, MOVE_DECLINE
+from service.actions import REASSIGN_ACCEPT, REASSIGN_DECLINE
 from service.pairing import (
     ActivePairing,
     Choice,
@@ -37,7 +37,7 @@ from service.pairing import (
 from service.services import Services
 from storage import areas, audit, outbox, pairings, people
 from storage import children as children_store
-from storage.models import MoveProposal, Person
+from storage.models import Person, ReassignProposal
 from storage.outbox import Message
 
 
@@ -103,7 +103,7 @@ async def _move(
     session: AsyncSession, services: Services, actor_id: int, request: MoveRequest,
     checked: _Checked,
 ) -> Moved | Refusal:  # fmt: skip
-    made = await pairings.move(
+    made = await pairings.reassign(
         session, child_id=request.child_id, pairing_id=request.pairing_id,
         volunteer_id=request.volunteer_id, on=services.today(), reason=checked.reason,
         broken_rules=[r.value for r in checked.choice.breaks],
@@ -179,12 +179,12 @@ async def propose(services: Services, actor: Viewer, request: MoveRequest) -> Pr
 
 async def _store_proposal(
     session: AsyncSession, actor: Viewer, request: MoveRequest, checked: _Checked
-) -> MoveProposal:
+) -> ReassignProposal:
     """The proposal of this draft, stored now or found from before (Confirm pressed twice)."""
     found = await pairings.proposal_by_key(session, request.draft_key)
     if found is not None:
         return found
-    proposal = MoveProposal(
+    proposal = ReassignProposal(
         draft_key=request.draft_key, child_id=request.child_id, pairing_id=request.pairing_id,
         volunteer_id=request.volunteer_id, reason=checked.reason,
         broken_rules=",".join(r.value for r in checked.choice.breaks),
@@ -193,7 +193,7 @@ async def _store_proposal(
     session.add(proposal)
     await session.flush()
     audit.record(
-        session, actor_id=actor.person_id, action="move_propose",
+        session, actor_id=actor.person_id, action="reassign_propose",
         subject=f"child:{request.child_id}", detail=f"proposal={proposal.id}",
     )  # fmt: skip
     return proposal
@@ -214,18 +214,20 @@ def _proposal_message(
     found = checked.choice
     village = area.rsplit("/", 1)[-1]
     if old is None:
-        text = t("move.proposal_pair", director=actor.name, village=village,
+        text = t("reassign.proposal_pair", director=actor.name, village=village,
                  child=found.child_name, volunteer=found.volunteer_name)  # fmt: skip
     else:
-        text = t("move.proposal", director=actor.name, village=village, child=found.child_name,
+        text = t("reassign.proposal", director=actor.name, village=village, child=found.child_name,
                  old=old, volunteer=found.volunteer_name, reason=checked.reason)  # fmt: skip
     if found.breaks:
         rules = "；".join(t(labels.RULE[r]) for r in found.breaks)
         text += "\n" + t("pair.override", rules=rules, reason=checked.override_reason)
-    accept, decline = MOVE_ACCEPT(proposal_id), MOVE_DECLINE(proposal_id)
-    buttons = (((t("move.accept"), accept), (t("move.decline"), decline)),)
+    accept, decline = REASSIGN_ACCEPT(proposal_id), REASSIGN_DECLINE(proposal_id)
+    buttons = (((t("reassign.accept"), accept), (t("reassign.decline"), decline)),)
     assert person.id is not None
-    return Message(f"move:{proposal_id}:{person.id}", person.tg_user_id, text, buttons, person.id)
+    return Message(
+        f"reassign:{proposal_id}:{person.id}", person.tg_user_id, text, buttons, person.id
+    )
 
 
 @dataclass(frozen=True)
@@ -264,7 +266,7 @@ async def _decide(
     services: Services, actor: Viewer, proposal_id: int, *, accept: bool
 ) -> Decided | AlreadyDecided | Refusal:
     async with services.sessions.begin() as session:
-        proposal = await session.get(MoveProposal, proposal_id)
+        proposal = await session.get(ReassignProposal, proposal_id)
         if proposal is None or not await allowed(session, actor, proposal.child_id):
             return Refusal.FORBIDDEN
         if proposal.status != Status.PENDING:
@@ -281,8 +283,11 @@ async def _decide(
             return checked
         # One decision per proposal, whoever presses first: the update only one can win.
         won = await session.exec(
-            update(MoveProposal)
-            .where(col(MoveProposal.id) == proposal_id, col(MoveProposal.status) == Status.PENDING)
+            update(ReassignProposal)
+            .where(
+                col(ReassignProposal.id) == proposal_id,
+                col(ReassignProposal.status) == Status.PENDING,
+            )
             .values(
                 status=Status.ACCEPTED if accept else Status.DECLINED,
                 decided_by=actor.person_id, decided_at=services.now(),
@@ -296,7 +301,7 @@ async def _decide(
                 raise _Undo(moved)  # the decision is not kept either
         audit.record(
             session, actor_id=actor.person_id,
-            action="move_accept" if accept else "move_decline",
+            action="reassign_accept" if accept else "reassign_decline",
             subject=f"child:{proposal.child_id}", detail=f"proposal={proposal_id}",
         )  # fmt: skip
         child = await children_store.get(session, proposal.child_id)
@@ -308,16 +313,16 @@ async def _decide(
 
 
 async def _tell_director(
-    session: AsyncSession, services: Services, actor: Viewer, proposal: MoveProposal,
+    session: AsyncSession, services: Services, actor: Viewer, proposal: ReassignProposal,
     accept: bool, names: tuple[str, str],
 ) -> None:  # fmt: skip
     director = await people.get(session, proposal.proposed_by)
     if director is None or not director.active or director.id is None:
         return
     t = services.translator(director.locale)
-    key = mark("move.told_accepted") if accept else mark("move.told_declined")
+    key = mark("reassign.told_accepted") if accept else mark("reassign.told_declined")
     text = t(key, child=names[0], volunteer=names[1], supervisor=actor.name)
-    message = Message(f"move:{proposal.id}:decided", director.tg_user_id, text, (), director.id)
+    message = Message(f"reassign:{proposal.id}:decided", director.tg_user_id, text, (), director.id)
     await outbox.plan(session, [message], now=services.now())
 
 

@@ -14,10 +14,10 @@ from care.children import Category, Colour
 from care.pairing import Rule
 from care.roles import Gender, Role
 from sandbox.harness import Sandbox
-from service import children, moves
+from service import children, reassign
 from service.pairing import Refusal
 from storage.db import select_wide
-from storage.models import AuditLog, Child, MoveProposal, Pairing, Person
+from storage.models import AuditLog, Child, Pairing, Person, ReassignProposal
 from tests.conftest import child_id, register
 from tests.test_followed import town
 
@@ -52,7 +52,7 @@ async def test_a_supervisor_moves_a_child_keeping_due_date_and_history(box: Sand
     await supervisor.send("/overdue")
     await supervisor.press("🟡")
     assert "🟡 孔二 · 逾期 77 天 · 志愿者：王芳" in supervisor.last.text
-    await supervisor.press(f"mv:child:{await child_id(box, '孔二')}")
+    await supervisor.press(f"ra:child:{await child_id(box, '孔二')}")
     assert "请选择新的结对志愿者" in supervisor.last.text
     labels = [label for label, _ in supervisor.last.buttons if not label.startswith(("✅", "✏"))]
     assert not any(label.startswith("王芳") for label in labels)  # the volunteer moved from
@@ -74,7 +74,7 @@ async def test_a_supervisor_moves_a_child_keeping_due_date_and_history(box: Sand
         ("周丽", date(2026, 6, 1), None, ""),
     ]
     assert await due_of(box, "孔二") == due
-    [entry] = await audited(box, "move")
+    [entry] = await audited(box, "reassign")
     assert entry.subject == f"child:{await child_id(box, '孔二')}"
     await supervisor.send("/overdue")
     await supervisor.press("🟡")
@@ -105,33 +105,33 @@ async def test_bad_moves_are_refused_and_write_nothing(box: Sandbox) -> None:
 
     # a child outside one's area: refused in chat, and by the use case
     await other_town.send("/help")
-    await other_town.press_data(f"mv:child:{child}", other_town.last)
+    await other_town.press_data(f"ra:child:{child}", other_town.last)
     refusal = [c.params for c in box.telegram.calls if c.method == "answerCallbackQuery"][-1]
     assert refusal["text"] == "抱歉，您的角色无权进行此操作。"
-    request = moves.MoveRequest(child, old, near, "王芳家中有事，暂时无法走访")
-    assert await moves.move(box.services, outsider, request) == Refusal.FORBIDDEN
+    request = reassign.MoveRequest(child, old, near, "王芳家中有事，暂时无法走访")
+    assert await reassign.move(box.services, outsider, request) == Refusal.FORBIDDEN
     # a reason left empty
-    empty = moves.MoveRequest(child, old, near, "  ")
-    assert await moves.move(box.services, supervisor, empty) == Refusal.REASON
+    empty = reassign.MoveRequest(child, old, near, "  ")
+    assert await reassign.move(box.services, supervisor, empty) == Refusal.REASON
     # a volunteer of another town: not without an override, and not without its reason
-    away = moves.MoveRequest(child, old, far, "王芳家中有事，暂时无法走访")
-    assert await moves.move(box.services, supervisor, away) == Refusal.RULES_CHANGED
-    unexplained = moves.MoveRequest(
+    away = reassign.MoveRequest(child, old, far, "王芳家中有事，暂时无法走访")
+    assert await reassign.move(box.services, supervisor, away) == Refusal.RULES_CHANGED
+    unexplained = reassign.MoveRequest(
         child, old, far, "王芳家中有事，暂时无法走访", overridden=(Rule.SAME_TOWN,)
     )
-    assert await moves.move(box.services, supervisor, unexplained) == Refusal.REASON
+    assert await reassign.move(box.services, supervisor, unexplained) == Refusal.REASON
     # the same volunteer again, a pairing that is not the child's
-    same = moves.MoveRequest(child, old, await person(box, 1601), "王芳家中有事，暂时无法走访")
-    assert await moves.move(box.services, supervisor, same) == Refusal.ALREADY_PAIRED
-    stranger = moves.MoveRequest(child, old + 1000, near, "王芳家中有事，暂时无法走访")
-    assert await moves.move(box.services, supervisor, stranger) == Refusal.ENDED
+    same = reassign.MoveRequest(child, old, await person(box, 1601), "王芳家中有事，暂时无法走访")
+    assert await reassign.move(box.services, supervisor, same) == Refusal.ALREADY_PAIRED
+    stranger = reassign.MoveRequest(child, old + 1000, near, "王芳家中有事，暂时无法走访")
+    assert await reassign.move(box.services, supervisor, stranger) == Refusal.ENDED
     assert await pairings_of(box, "孔二") == [("王芳", date(2026, 3, 1), None, "")]
-    assert await audited(box, "move") == []
+    assert await audited(box, "reassign") == []
 
     # in English, the same refusal in the person's language
     english = await register(box, Role.SUPERVISOR, "示范县/河口镇", user_id=1612, name="Lee",
                              language="English")  # fmt: skip
-    await english.press_data(f"mv:child:{child}", english.last)
+    await english.press_data(f"ra:child:{child}", english.last)
     refusal = [c.params for c in box.telegram.calls if c.method == "answerCallbackQuery"][-1]
     assert refusal["text"] == "Sorry, your role does not allow this."
     assert cast  # the town's people stay as they were
@@ -151,7 +151,7 @@ async def test_a_director_proposes_and_the_supervisor_decides(box: Sandbox) -> N
         box, Role.DIRECTOR, "示范县/城关镇/东村", user_id=1620, name="东村主任"
     )
     await director.send("/overdue")
-    await director.press(f"mv:child:{await child_id(box, '孔二')}")  # 🔁 改派
+    await director.press(f"ra:child:{await child_id(box, '孔二')}")  # 🔁 改派
     assert "请选择新的结对志愿者" in director.last.text
     await director.press("周丽 · 女 · 已结对3名")
     await director.send("王芳家中有事，暂时无法走访")
@@ -197,16 +197,16 @@ async def test_a_director_proposes_and_the_supervisor_decides(box: Sandbox) -> N
     assert director.last.text == "您关于 孔四 改由 周丽 结对的建议未被 张督导 同意。"
     assert [p[0] for p in await pairings_of(box, "孔四")] == ["王芳"]
     async with box.services.sessions() as session:
-        statuses = (await session.exec(select(MoveProposal.status))).all()
+        statuses = (await session.exec(select(ReassignProposal.status))).all()
     assert sorted(statuses) == ["accepted", "declined"]
 
     # a director of another village may not propose for this one; a volunteer not at all
     west = await register(box, Role.DIRECTOR, "示范县/城关镇/西村", user_id=1621, name="西村主任")
-    await west.press_data(f"mv:child:{await child_id(box, '孔四')}", west.last)
+    await west.press_data(f"ra:child:{await child_id(box, '孔四')}", west.last)
     answer = [c.params for c in box.telegram.calls if c.method == "answerCallbackQuery"][-1]
     assert answer["text"] == "抱歉，您的角色无权进行此操作。"
     wang = cast["王芳"]
-    await wang.press_data(f"mv:child:{await child_id(box, '孔四')}", wang.last)
+    await wang.press_data(f"ra:child:{await child_id(box, '孔四')}", wang.last)
     answer = [c.params for c in box.telegram.calls if c.method == "answerCallbackQuery"][-1]
     assert answer["text"] == "抱歉，您的角色无权进行此操作。"
 
@@ -224,10 +224,12 @@ async def test_a_proposal_nobody_can_decide_is_not_sent(box: Sandbox) -> None:
         name="曹诺若", gender=Gender.MALE, birth_date=date(2014, 8, 7),
         category=Category.LEFT_BEHIND, colour=Colour.YELLOW, village_id=village.id,
     ))  # fmt: skip  # 河口镇 has no supervisor, the county no admin
-    request = moves.MoveRequest(saved.child_id, None, await person(box, 1631), "", draft_key="k1")
-    assert await moves.propose(box.services, viewer, request) == Refusal.NO_SUPERVISOR
+    request = reassign.MoveRequest(
+        saved.child_id, None, await person(box, 1631), "", draft_key="k1"
+    )
+    assert await reassign.propose(box.services, viewer, request) == Refusal.NO_SUPERVISOR
     async with box.services.sessions() as session:
-        assert (await session.exec(select(MoveProposal))).all() == []
+        assert (await session.exec(select(ReassignProposal))).all() == []
     assert lonely.inbox  # registered, told nothing more
 
 
