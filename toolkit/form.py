@@ -21,6 +21,7 @@ from telegram.ext import (
     filters,
 )
 
+from care.text import visible
 from locales import _ as mark
 from service.actions import Action
 from service.replies import plan_reply
@@ -256,7 +257,7 @@ class Form:
         self._note_message(context, update.effective_message)
         try:
             value = await question.parse(
-                update.effective_message.text or "", context, draft["answers"]
+                visible(update.effective_message.text or ""), context, draft["answers"]
             )
         except Invalid as problem:
             note = context.t(problem.key, **problem.params)

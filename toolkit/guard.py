@@ -45,6 +45,11 @@ async def identify(update: Update, context: BotContext) -> None:
     chosen = (context.viewer and context.viewer.locale) or data.get("locale")
     locale = chosen or locale_for(user.language_code, services.settings.default_locale)
     context.t = services.translator(locale)
+    if update.edited_message is not None:
+        # An edit never answers a question: the flow has moved on since the message was sent.
+        if _private(update):
+            await update.edited_message.reply_text(context.t("guard.edit_ignored"))
+        raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
         # Children's data never goes to a group: commands and buttons there get one line.
