@@ -168,7 +168,7 @@ class SimPerson:
             "from": self.telegram.bot,
             "text": message.text,
         }
-        if message.reply_markup:
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
             shown["reply_markup"] = message.reply_markup
         query = {
             "id": str(self.telegram.next_update_id()),
