@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, Defaults, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -100,6 +100,9 @@ def build_application(
         .concurrent_updates(build_update_processor(inbox))
         .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
+        # Children's data must not be forwarded or saved from a phone: every message is
+        # protected, except the invite link, which is made to be forwarded.
+        .defaults(Defaults(protect_content=True))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)

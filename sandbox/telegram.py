@@ -32,6 +32,7 @@ class Sent:
     document: JSON | None = None
     edits: int = 0
     deleted: bool = False
+    protected: bool = False  # not to be forwarded or saved (protect_content)
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -232,9 +233,9 @@ class FakeTelegram:
         if len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
         chat_id = int(p["chat_id"])
-        return self._store(
-            chat_id, Sent(chat_id, self.next_message_id(), text, p.get("reply_markup"))
-        )
+        sent = Sent(chat_id, self.next_message_id(), text, p.get("reply_markup"))
+        sent.protected = p.get("protect_content") in (True, "true", "True")
+        return self._store(chat_id, sent)
 
     async def _api_sendDocument(self, p: JSON) -> JSON:
         chat_id = int(p["chat_id"])
@@ -249,6 +250,7 @@ class FakeTelegram:
             "file_size": len(doc.get("content", b"")),
         }
         sent = Sent(chat_id, self.next_message_id(), caption, p.get("reply_markup"), document)
+        sent.protected = p.get("protect_content") in (True, "true", "True")
         sent.document = {**document, "content": doc.get("content", b"")}
         return self._store(chat_id, sent)
 

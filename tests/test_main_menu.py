@@ -3,8 +3,10 @@ for their role; each button works like the command it stands for, inside a flow 
 
 from __future__ import annotations
 
+from care.roles import Role
 from sandbox.harness import Sandbox
 from sandbox.telegram import Sent
+from tests.conftest import register
 from tests.test_checkin import HAPPY, volunteer_with
 
 
@@ -34,3 +36,15 @@ async def test_the_menu_is_in_english_for_an_english_speaker(box: Sandbox) -> No
     assert menu_of(welcome)[:2] == ["📝 Record a visit", "🚨 Urgent report"]
     await volunteer.send("👧 My children")
     assert "熊子" in volunteer.last.text
+
+
+async def test_childrens_data_is_protected_and_the_invite_link_is_not(box: Sandbox) -> None:
+    volunteer = await volunteer_with(box, "熊子")
+    await volunteer.send("/child")
+    assert volunteer.last.text.startswith("👤 熊子") and volunteer.last.protected
+    supervisor = await register(box, Role.SUPERVISOR, "示范县/城关镇", user_id=1210, name="督导")
+    await supervisor.send("/invite")
+    await supervisor.press("结对志愿者")
+    await supervisor.press("📂 东村")
+    await supervisor.press("✅ 选择：东村")
+    assert "https://t.me/" in supervisor.last.text and not supervisor.last.protected
