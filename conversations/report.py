@@ -183,6 +183,8 @@ async def from_visit(update: Update, context: BotContext) -> int:
     await query.answer()
     answers = {"key": found.draft_key, "urgent": True, "child": str(found.child_id),
                "situation": found.situation.value, "visit": found.visit_id}  # fmt: skip
+    if found.description:  # the volunteer's own words, shown in the summary to confirm
+        answers["seen"] = found.description[:500]
     return await URGENT.start(update, context, answers)
 
 
