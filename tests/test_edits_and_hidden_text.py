@@ -10,6 +10,7 @@ from care.roles import Role
 from sandbox.harness import Sandbox
 from storage.models import Person
 from tests.conftest import make_invite
+from tests.test_checkin import HAPPY, stored_visits, volunteer_with
 
 EAST = "示范县/城关镇/东村"
 
@@ -40,3 +41,18 @@ async def test_invisible_text_is_empty_and_overrides_are_removed(box: Sandbox) -
     async with box.services.sessions() as session:
         [registered] = (await session.exec(select(Person))).all()
     assert registered.name == "王芳"
+
+
+async def test_an_edit_during_a_check_in_is_not_taken_as_an_answer(box: Sandbox) -> None:
+    volunteer = await volunteer_with(box, "熊子")
+    await volunteer.send("/checkin")
+    await volunteer.press("其他日期")
+    await volunteer.send("11月20日")
+    typed = max(volunteer.telegram.from_people[1200])
+    asked = volunteer.last.text
+    await volunteer.edit(typed, "11月21日")  # the date again, edited: not taken
+    assert volunteer.last.text.startswith("修改过的消息不会作为回答")
+    for label in HAPPY[1:]:
+        await volunteer.press(label)
+    [visit] = await stored_visits(box)
+    assert visit.visited_on.isoformat() == "2026-11-20" and "走访方式" in asked
