@@ -274,7 +274,8 @@ async def run_migrations(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="take updates by webhook (WEBHOOK_*)")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     inv = commands.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -306,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             return asyncio.run(export_ledger(settings, Path(args.file), args.area))
         elif args.command == "run":
-            return _run(settings)
+            return _run(settings, webhook=args.webhook)
         elif args.command == "simulate":
             # The simulator sits above this module (it drives the Application built here), so
             # it is found by name when asked for, not imported: the layers only point down.
@@ -347,13 +348,26 @@ def _invite(settings: Settings, role: Role, area_path: str) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool = False) -> int:
     if settings.bot_token is None:
         raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        raise SettingsError("WEBHOOK_URL and WEBHOOK_SECRET: required to run with --webhook")
     asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
     application = build_application(settings, exclusive=True)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            # python-telegram-bot checks the secret-token header of every request (403 when
+            # wrong) and hands the update to the queue, whose inbox stores it before the 200.
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=settings.webhook_path, webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )  # fmt: skip
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except (InvalidToken, NetworkError) as exc:
         print(f"cannot use the Bot API at {settings.bot_api_base_url}: {exc}", file=sys.stderr)
         return 1

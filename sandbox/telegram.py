@@ -102,6 +102,7 @@ class FakeTelegram:
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
+        self.webhook: JSON = {}  # what setWebhook was given (its secret included)
 
     # -- the Telegram side: what people do ---------------------------------------------------
 
@@ -184,7 +185,16 @@ class FakeTelegram:
         return self.bot
 
     async def _api_deleteWebhook(self, _p: JSON) -> bool:
+        self.webhook = {}
         return True
+
+    async def _api_setWebhook(self, p: JSON) -> bool:
+        self.webhook = {k: v for k, v in p.items() if k != "certificate"}
+        return True
+
+    async def _api_getWebhookInfo(self, _p: JSON) -> JSON:
+        url = str(self.webhook.get("url", ""))
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
 
     async def _api_getUpdates(self, p: JSON) -> list[JSON]:
         timeout = float(p.get("timeout") or 0)
