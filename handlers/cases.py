@@ -32,7 +32,8 @@ def _age(t: Translator, since: datetime, now: datetime) -> str:
         return t("cases.minutes", n=minutes)
     if minutes < 48 * 60:
         return t("cases.hours", n=minutes // 60)
-    return t("cases.days", n=minutes // (24 * 60))
+    days = minutes // (24 * 60)
+    return t.n("cases.days", days, n=days)
 
 
 async def list_cases(update: Update, context: BotContext) -> None:

@@ -99,7 +99,10 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
 
 async def _alert(update: Update, context: BotContext, key: str, **params: object) -> None:
     """One line: an alert over a pressed button, else a reply."""
-    text = context.t(key, **params)
+    await _say(update, context.t(key, **params))
+
+
+async def _say(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:
@@ -129,7 +132,7 @@ def _lines(context: BotContext, found: use.OverduePage) -> list[str]:
             lines.append(f"\n🏘 {village.rsplit('/', 1)[-1]}")
         names = "、".join(name for _, name in child.volunteers) or "—"
         dot, late = labels.COLOUR_DOT[Colour(child.colour)], days_overdue(child.due_on, found.today)
-        line = t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names)
+        line = t.n("overdue.line", late, dot=dot, name=child.name, days=late, volunteers=names)
         if child.planned is not None:
             line += " · " + t("overdue.planned", day=t.date(child.planned))
         lines.append(line)
@@ -164,7 +167,7 @@ async def _nudged(update: Update, context: BotContext, done: use.Nudged | use.Re
     elif isinstance(done, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
     else:
-        await _alert(update, context, mark("overdue.nudged"), count=done.planned)
+        await _say(update, context.t.n("overdue.nudged", done.planned, count=done.planned))
 
 
 async def choose_village(update: Update, context: BotContext) -> None:
