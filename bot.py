@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, Defaults, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -100,6 +100,9 @@ def build_application(
         .concurrent_updates(build_update_processor(inbox))
         .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
+        # Children's data must not be forwarded or saved from a phone: every message is
+        # protected, except the invite link, which is made to be forwarded.
+        .defaults(Defaults(protect_content=True))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -271,7 +274,8 @@ async def run_migrations(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="take updates by webhook (WEBHOOK_*)")
     commands.add_parser("migrate", help="create or upgrade the database schema")
     inv = commands.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -303,7 +307,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             return asyncio.run(export_ledger(settings, Path(args.file), args.area))
         elif args.command == "run":
-            return _run(settings)
+            return _run(settings, webhook=args.webhook)
         elif args.command == "simulate":
             # The simulator sits above this module (it drives the Application built here), so
             # it is found by name when asked for, not imported: the layers only point down.
@@ -344,13 +348,26 @@ def _invite(settings: Settings, role: Role, area_path: str) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool = False) -> int:
     if settings.bot_token is None:
         raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        raise SettingsError("WEBHOOK_URL and WEBHOOK_SECRET: required to run with --webhook")
     asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
     application = build_application(settings, exclusive=True)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            # python-telegram-bot checks the secret-token header of every request (403 when
+            # wrong) and hands the update to the queue, whose inbox stores it before the 200.
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=settings.webhook_path, webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )  # fmt: skip
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except (InvalidToken, NetworkError) as exc:
         print(f"cannot use the Bot API at {settings.bot_api_base_url}: {exc}", file=sys.stderr)
         return 1
