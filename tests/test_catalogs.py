@@ -119,8 +119,11 @@ def test_counted_messages_read_right_for_one_and_for_two(keys: tuple[set[str], s
     )
 
 
-# A count followed by an English plural noun: "{days} days", "{count} more problems".
-COUNTED = re.compile(r"\{(count|n|days|hours|minutes|rejected|total)\} (more )?[a-z]+s\b")
+# A count followed by an English plural noun or verb: "{days} days", "{count} more problems",
+# "the last {cut} were cut".
+COUNTED = re.compile(
+    r"\{(count|n|days|hours|minutes|rejected|total|cut)\} ((more )?[a-z]+s|were|are)\b"
+)
 
 
 def test_no_singular_english_entry_counts_something() -> None:
