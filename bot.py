@@ -256,8 +256,8 @@ async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str
             print(t("ledger.nothing_written"))
         else:
             written = await ledger.apply_import(services, None, planned)
-            print(t("ledger.done", create=len(written.create), update=len(written.update),
-                    rejected=written.rejected))  # fmt: skip
+            print(t.n("ledger.done", written.rejected, create=len(written.create),
+                      update=len(written.update), rejected=written.rejected))  # fmt: skip
     finally:
         await engine.dispose()
     return 0

@@ -74,7 +74,8 @@ async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, s
     options = []
     for child in overdue_first(await children_of(context), today):
         late = days_overdue(due_of(child), today)
-        text = t("checkin.child_overdue", name=child.name, days=late) if late else child.name
+        text = (t.n("checkin.child_overdue", late, name=child.name, days=late) if late
+                else child.name)  # fmt: skip
         options.append((str(child.id), text))
     return options
 

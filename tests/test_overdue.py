@@ -53,7 +53,7 @@ async def test_overdue_by_village_most_overdue_first_with_figures(box: Sandbox) 
     assert "邹泽思" not in text  # visited today
     await supervisor.press("🟢")
     assert "逾期未走访 2 名" in supervisor.last.text and "熊子" not in supervisor.last.text
-    await supervisor.press("全部")
+    await supervisor.press("✖ 清除筛选")
     await supervisor.press("🏘 按村")
     await supervisor.press("城关镇/东村")
     text = supervisor.last.text

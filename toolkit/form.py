@@ -288,7 +288,7 @@ class Form:
             note = context.t(problem.key, **problem.params)
             return await self._ask(update, context, question, note)
         except Shortened as long:
-            note = context.t("form.shortened", limit=long.limit, cut=long.cut)
+            note = context.t.n("form.shortened", long.cut, limit=long.limit, cut=long.cut)
             return await self._take(update, context, question, long.value, note=note)
         return await self._take(update, context, question, value)
 
