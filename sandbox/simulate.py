@@ -182,6 +182,8 @@ async def simulate(settings: Settings, database_url: str) -> None:
                 break
             if not line:
                 continue
+            # The simulator's own lines in the language of whoever you are now.
+            t = screen.t = Translator(locale_for(me.language_code, t.locale), settings.tz)
             if line in (":q", ":quit"):
                 break
             if line.startswith(":as"):
