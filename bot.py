@@ -22,7 +22,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, Defaults, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -66,6 +66,10 @@ IMPORT_REJECTED_ROWS = 3
 warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
 
 
+STANDBY_POLL = 3.0  # seconds between a standby's looks at the lock: takes over within 10 s
+CLAIM_CHECK = 2.0  # seconds between the active instance's checks that it still holds it
+
+
 class NotMigrated(RuntimeError):
     """The database schema is older than the code (run `python bot.py migrate`)."""
 
@@ -103,6 +107,9 @@ def build_application(
         .concurrent_updates(build_update_processor(inbox))
         .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
+        # Children's data must not be forwarded or saved from a phone: every message is
+        # protected, except the invite link, which is made to be forwarded.
+        .defaults(Defaults(protect_content=True))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -149,6 +156,9 @@ async def _post_init(application: BotApplication) -> None:
         if claim is None:
             raise AnotherInstance
         application.bot_data["claim"] = claim
+        # Not application.create_task: stopping the application would wait for this loop.
+        keeper = asyncio.get_running_loop().create_task(_keep_claim(application, claim))
+        application.bot_data["claim_keeper"] = keeper
         # The only instance now: messages leased by one that died are ours to send at once.
         async with services.sessions.begin() as session:
             await outbox.release_leases(session)
@@ -158,6 +168,19 @@ async def _post_init(application: BotApplication) -> None:
         sender.start()
     await _take_up_inbox(application, services)
     jobs.schedule(application)
+
+
+async def _keep_claim(application: BotApplication, claim: instance.Claim) -> None:
+    """An instance that loses its claim (PostgreSQL: its lock's connection) stops at once: a
+    standby may be taking over already. It exits with status 3, for its supervisor to start
+    it again (as a standby)."""
+    while True:  # polled: nothing tells of a connection gone but using it
+        if not await claim.holds():
+            break
+        await asyncio.sleep(CLAIM_CHECK)
+    log.error("lost the claim of being the active instance: stopping")
+    application.bot_data["lost_claim"] = True
+    application.stop_running()
 
 
 async def _take_up_inbox(application: BotApplication, services: Services) -> None:
@@ -183,6 +206,9 @@ async def _take_up_inbox(application: BotApplication, services: Services) -> Non
 
 async def _post_stop(application: BotApplication) -> None:
     """Every update is handled by now; the bot's HTTP client is still open."""
+    keeper = application.bot_data.pop("claim_keeper", None)
+    if keeper is not None:
+        keeper.cancel()
     sender = application.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
@@ -236,10 +262,10 @@ async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str
         else:
             written = await ledger.apply_import(services, None, planned)
             rejected = written.rejected
-            print(t("ledger.done", create=len(written.create), update=len(written.update),
-                    rejected=written.rejected))  # fmt: skip
+            print(t.n("ledger.done", written.rejected, create=len(written.create),
+                      update=len(written.update), rejected=written.rejected))  # fmt: skip
             if written.close:
-                print(t("ledger.closed", count=len(written.close)))
+                print(t.n("ledger.closed", len(written.close), count=len(written.close)))
     finally:
         await engine.dispose()
     # Rows rejected: the accepted ones are written all the same, and a script is told.
@@ -280,7 +306,12 @@ async def run_migrations(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="take updates by webhook (WEBHOOK_*)")
+    run.add_argument(
+        "--standby", action="store_true",
+        help="PostgreSQL: wait while another instance is active, then take over",
+    )  # fmt: skip
     commands.add_parser("migrate", help="create or upgrade the database schema")
     inv = commands.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -316,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             return asyncio.run(export_ledger(settings, Path(args.file), args.area))
         elif args.command == "run":
-            return _run(settings)
+            return _run(settings, webhook=args.webhook, standby=args.standby)
         elif args.command == "simulate":
             # The simulator sits above this module (it drives the Application built here), so
             # it is found by name when asked for, not imported: the layers only point down.
@@ -357,17 +388,57 @@ def _invite(settings: Settings, role: Role, area_path: str) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool = False, standby: bool = False) -> int:
     if settings.bot_token is None:
         raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        raise SettingsError("WEBHOOK_URL and WEBHOOK_SECRET: required to run with --webhook")
+    if standby and settings.database_url.startswith("sqlite"):
+        raise SettingsError("--standby: PostgreSQL only (SQLite is one machine's file)")
     asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
+    while True:
+        if standby:  # nothing is loaded until this instance is the one to run
+            asyncio.run(wait_until_free(settings))
+        try:
+            return _serve(settings, webhook=webhook)
+        except AnotherInstance:
+            if not standby:
+                raise
+            log.info("another standby took over first; waiting again")
+
+
+async def wait_until_free(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        log.info("standing by: another instance is active")
+        while True:  # polled: PostgreSQL has no wait with a timeout for a session lock
+            if await instance.is_free(engine):
+                break
+            await asyncio.sleep(STANDBY_POLL)
+        log.info("the active instance is gone: taking over")
+    finally:
+        await engine.dispose()
+
+
+def _serve(settings: Settings, *, webhook: bool) -> int:
     application = build_application(settings, exclusive=True)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            # python-telegram-bot checks the secret-token header of every request (403 when
+            # wrong) and hands the update to the queue, whose inbox stores it before the 200.
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=settings.webhook_path, webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )  # fmt: skip
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except (InvalidToken, NetworkError) as exc:
         print(f"cannot use the Bot API at {settings.bot_api_base_url}: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return 3 if application.bot_data.get("lost_claim") else 0
 
 
 if __name__ == "__main__":

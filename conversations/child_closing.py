@@ -15,7 +15,7 @@ from locales import labels
 from service import closing
 from service.actions import CLOSE_CHILD, MOVE_CHILD
 from toolkit.context import BotContext
-from toolkit.form import Answers, Forbidden, Form, Invalid, Question
+from toolkit.form import Answers, Forbidden, Form, Invalid, Question, Shortened
 from toolkit.guard import guarded
 
 # Why a use case refused, as the form says it (the flow ends there; nothing was written).
@@ -35,9 +35,14 @@ def _refusal(context: BotContext, why: closing.Refusal) -> str:
 
 
 async def _note(text: str, _context: BotContext, _answers: Answers) -> str:
-    note = clean_note(text)
-    if note is None:
-        raise Invalid(mark("closing.bad_note"), min=NOTE_LENGTH[0], max=NOTE_LENGTH[1])
+    """A line of explanation: too short is refused; too long keeps its first part, and the
+    person is told what was cut (as every description, toolkit.form.free_text)."""
+    shortest, longest = NOTE_LENGTH
+    note = " ".join(text.split())
+    if len(note) > longest:
+        raise Shortened(note[:longest], longest, len(note) - longest)
+    if clean_note(note) is None:
+        raise Invalid(mark("closing.bad_note"), min=shortest, max=longest)
     return note
 
 

@@ -119,10 +119,10 @@ async def confirmed(update: Update, context: BotContext) -> int:
         await query.edit_message_text(context.t("guard.forbidden"))
         return ConversationHandler.END
     _forget(context)
-    done = context.t("ledger.done", create=len(plan.create), update=len(plan.update),
-                     rejected=plan.rejected)  # fmt: skip
+    done = context.t.n("ledger.done", plan.rejected, create=len(plan.create),
+                       update=len(plan.update), rejected=plan.rejected)  # fmt: skip
     if plan.close:
-        done += "\n" + context.t("ledger.closed", count=len(plan.close))
+        done += "\n" + context.t.n("ledger.closed", len(plan.close), count=len(plan.close))
     await query.message.chat.send_message(done)  # type: ignore[union-attr]
     return ConversationHandler.END
 

@@ -34,7 +34,7 @@ async def ageing(update: Update, context: BotContext) -> None:
     if isinstance(found, closing.Refusal):  # the guard let only directors and above in
         await update.effective_message.reply_text(t("guard.forbidden"))
         return
-    lines = [t("ageing.title", area=found.area_path, days=AHEAD_DAYS)]
+    lines = [t.n("ageing.title", AHEAD_DAYS, area=found.area_path, days=AHEAD_DAYS)]
     buttons: list[list[tuple[str, str]]] = []
     for soon in found.ageing:
         child = soon.child
@@ -46,9 +46,10 @@ async def ageing(update: Update, context: BotContext) -> None:
         if len(buttons) < MAX_BUTTONS:
             buttons.append([(f"⏳ {child.name} · {t.date(soon.on)}", CHILD_CARD(child.child_id))])
     if not found.ageing:
-        lines.append(t("ageing.none", days=AHEAD_DAYS))
+        lines.append(t.n("ageing.none", AHEAD_DAYS, days=AHEAD_DAYS))
     if found.closed:
-        lines += ["", t("ageing.closed_title", days=closing.RECENT_DAYS, count=found.closed_count)]
+        count, days = found.closed_count, closing.RECENT_DAYS
+        lines += ["", t.n("ageing.closed_title", count, days=days, count=count)]
         for line in found.closed:
             lines.append(
                 t("ageing.closed_line", name=line.name, village=line.area_path.rsplit("/", 1)[-1],
@@ -57,7 +58,8 @@ async def ageing(update: Update, context: BotContext) -> None:
             if len(buttons) < MAX_BUTTONS:
                 buttons.append([(f"🔒 {line.name}", CHILD_CARD(line.child_id))])
         if found.closed_count > len(found.closed):
-            lines.append(t("ageing.closed_more", count=found.closed_count - len(found.closed)))
+            more = found.closed_count - len(found.closed)
+            lines.append(t.n("ageing.closed_more", more, count=more))
     await update.effective_message.reply_text(
         "\n".join(lines), reply_markup=keyboard(buttons) if buttons else None
     )

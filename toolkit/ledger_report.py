@@ -51,11 +51,12 @@ def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | Non
           unchanged=plan.unchanged, rejected=plan.rejected),
     ]  # fmt: skip
     if plan.close:  # the rows of children past the age limit whose records close
-        lines += ["", t("ledger.closings", count=len(plan.close))]
+        lines += ["", t.n("ledger.closings", len(plan.close), count=len(plan.close))]
         closing = plan.close if limit is None else plan.close[:limit]
         lines += [f"• {describe(c.problem, t)}" for c in closing]
         if len(closing) < len(plan.close):
-            lines.append(t("ledger.more_closings", count=len(plan.close) - len(closing)))
+            more = len(plan.close) - len(closing)
+            lines.append(t.n("ledger.more_closings", more, count=more))
     shown = plan.problems if limit is None else plan.problems[:limit]
     if shown:
         lines += ["", t("ledger.problems")] + [f"• {describe(p, t)}" for p in shown]
@@ -65,7 +66,7 @@ def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | Non
         lines += ["", t("ledger.warnings")] + [f"• {describe(p, t)}" for p in warned]
     hidden = len(plan.problems) + len(plan.warnings) - len(shown) - len(warned)
     if hidden:
-        lines.append(t("ledger.more_problems", count=hidden))
+        lines.append(t.n("ledger.more_problems", hidden, count=hidden))
     return "\n".join(lines)
 
 
