@@ -280,6 +280,10 @@ async def test_a_supervisor_moves_a_child_with_the_family_and_the_history(box: S
     assert supervisor.last.text.startswith("把 于曦皓 迁往哪个村（社区）？")
     assert [label for label, _ in supervisor.last.buttons] == ["南社区", "西村"]
     await supervisor.press("西村")
+    await supervisor.send("全家搬到西村外婆家" + "，" * 195)  # over 200: the first part is kept
+    assert "已保留前 200 字，最后 4 字未保留" in supervisor.last.text
+    await supervisor.press("✏️ 修改某项")
+    await supervisor.press("迁移原因")
     await supervisor.send("全家搬到西村外婆家")
     summary = supervisor.last.text
     assert summary.startswith("确认把 于曦皓 由 东村 迁往 西村？\n原因：全家搬到西村外婆家")
