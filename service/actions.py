@@ -68,3 +68,5 @@ EDIT_CHILD = Action("ce")  # ce:<colour|school|guardian>:<child>: edit a field o
 PAIR_CHILD = Action("pair:child")  # pair:child:<child>: pair (or reassign) this child
 UNPAIR_CHILD = Action("unp:child")  # unp:child:<child>: end a pairing of this child
 PAIRING_REVIEWED = Action("pr:review")  # pr:review:<child>: this year's pairing review done
+CLOSE_CHILD = Action("close:child")  # close:child:<child>: close the record (read-only)
+MOVE_CHILD = Action("move:child")  # move:child:<child>: move the child to another village
