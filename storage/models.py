@@ -334,3 +334,15 @@ class VisitPlan(SQLModel, table=True):
     snoozed_until: date | None = None
     reason: str = Field(default="", max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ReminderDay(SQLModel, table=True):
+    """A day the reminder planner planned in full, one row a day: a rerun that day reads the
+    latest row and stops; the first run after days without one catches up what they missed."""
+
+    __tablename__ = "reminder_day"
+
+    day: date = Field(primary_key=True)
+    planned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    messages: int = 0  # outbox messages the run added
+    caught_up_from: date | None = None  # the first missed day it caught up, if any
