@@ -30,8 +30,8 @@ class Action:
 
     def __call__(self, *parts: str | int) -> str:
         """The callback data for these parts."""
-        data = ":".join((self.prefix, *(str(p) for p in parts)))
-        if len(data.encode()) > LIMIT:
+        data = ":".join((self.prefix, *map(str, parts)))
+        if len(data) * 4 > LIMIT and len(data.encode()) > LIMIT:  # at most 4 bytes a character
             raise ValueError(f"callback data over {LIMIT} bytes for {self.prefix!r}")
         return data
 
