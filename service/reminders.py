@@ -216,13 +216,14 @@ class _Day:
                 pair.due_on, today, self.missed_from, pair.planned_on, pair.snoozed_until
             ):
                 on = (pair.planned_on if kind == Kind.VISIT_PLANNED else None) or pair.due_on
-                record = _record(kind, child, on, "", name, village)
-                self.add(volunteer, pair.chat_id, pair.locale, record)
+                if pair.reachable:
+                    record = _record(kind, child, on, "", name, village)
+                    self.add(volunteer, pair.chat_id, pair.locale, record)
                 if kind == Kind.VISIT_ESCALATED:
                     record = _record(kind, child, pair.due_on, SUPERVISED, name, village)
                     for s in supervisors:
                         self.add(s.person_id, s.chat_id, s.locale, record)
-        if birthday:  # the window admits it: worth working out
+        if birthday and pair.reachable:  # the window admits it: worth working out
             for kind in birthday_reminders(pair.birth_date, pair.lunar, today):
                 on = next_birthday(pair.birth_date, pair.lunar, today)
                 self.add(volunteer, pair.chat_id, pair.locale,
@@ -302,9 +303,7 @@ def render(
         params = dict(name=name, village=village, day=t.date(item.on), days=late,
                       festival=festival)  # fmt: skip
         line = t.n(key, late, **params) if item.kind in COUNTED else t(key, **params)
-        room -= 2 * len(line) + 1  # at most two UTF-16 units a character…
-        if room < 0:
-            room += 2 * len(line) - _units(line)  # …counted exactly when it matters
+        room -= _units(line) + 1
         if room < 0:
             lines.append(t.n("remind.more", len(items) - shown, count=len(items) - shown))
             break

@@ -39,6 +39,7 @@ class Paired:
     lunar: LunarBirthday | None
     area_path: str
     volunteer_id: int
+    reachable: bool  # the volunteer gets reminders (the child's supervisors get escalations)
     chat_id: int
     locale: str | None
     planned_on: date | None
@@ -127,8 +128,9 @@ def _pairings_of() -> Any:
     return (
         select_wide(
             Child.id, Child.name, Child.due_on, Child.birth_date, Child.lunar_month,
-            Child.lunar_day, Child.lunar_leap, Area.path, Pairing.volunteer_id, Person.tg_user_id,
-            Person.locale, VisitPlan.planned_on, VisitPlan.snoozed_until,
+            Child.lunar_day, Child.lunar_leap, Area.path, Pairing.volunteer_id,
+            and_(*_reachable()), Person.tg_user_id, Person.locale, VisitPlan.planned_on,
+            VisitPlan.snoozed_until,
         )
         .join(Child, col(Child.id) == Pairing.child_id)
         .join(Area, col(Area.id) == Child.area_id)
@@ -141,7 +143,7 @@ def _pairings_of() -> Any:
         )
         .where(
             col(Pairing.child_id).in_(bindparam("children", expanding=True)),
-            col(Pairing.ended_on).is_(None), *_reachable(),
+            col(Pairing.ended_on).is_(None),
         )
     )  # fmt: skip
 
@@ -150,15 +152,16 @@ _PAIRINGS_OF = _pairings_of()  # built once: a day reads it page after page
 
 
 async def pairings_of(session: AsyncSession, children: list[int]) -> list[Paired]:
-    """The active pairings, with a reachable volunteer, of these children (a page of them)."""
+    """The active pairings of these children (a page of them), whether or not their volunteer
+    can be reached: a child whose volunteer blocked the bot is still escalated."""
     connection = await session.connection()  # Core: a page is a thousand rows or more
     rows = await connection.execute(_PAIRINGS_OF, {"children": children})
     found = []
-    for n, (cid, name, due_on, birth, lm, ld, leap, path, volunteer, chat, locale, planned,
-            snoozed) in enumerate(rows, 1):  # fmt: skip
+    for n, (cid, name, due_on, birth, lm, ld, leap, path, volunteer, reachable, chat, locale,
+            planned, snoozed) in enumerate(rows, 1):  # fmt: skip
         lunar = LunarBirthday(lm, ld, leap) if lm and ld else None
-        found.append(Paired(cid, name, due_on, birth, lunar, path, volunteer, chat, locale,
-                            planned, snoozed))  # fmt: skip
+        found.append(Paired(cid, name, due_on, birth, lunar, path, volunteer, bool(reachable),
+                            chat, locale, planned, snoozed))  # fmt: skip
         if n % SLICE == 0:
             await asyncio.sleep(0)  # the rows are in memory: let the event loop run meanwhile
     return found

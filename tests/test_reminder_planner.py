@@ -240,6 +240,16 @@ async def test_birthdays_and_festivals_missed_while_down_are_not_sent_late(box: 
     assert "🎂" not in text and "🏮" not in text
 
 
+async def test_a_child_whose_volunteer_blocked_the_bot_is_still_escalated(box: Sandbox) -> None:
+    volunteer, supervisor, _ = await setup(box)
+    async with box.services.sessions.begin() as session:
+        await sql(session, "UPDATE person SET unreachable_at = created_at WHERE tg_user_id = 1500")
+    assert await on(box, at("2026-03-23")) == 1  # the supervisor's only
+    assert reminders(volunteer) == []
+    [told] = reminders(supervisor)
+    assert "⚠ 熊子（东村）已逾期 7 天未走访，已提醒志愿者。" in told
+
+
 def test_a_message_longer_than_telegram_takes_ends_with_how_many_were_left_out() -> None:
     t = Translator("zh_CN", TZ)
     today = at("2026-03-24").date()
