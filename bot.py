@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import importlib
 import logging
 import pkgutil
@@ -22,7 +23,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, Defaults, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -30,7 +31,7 @@ import conversations
 import handlers
 from care.ledger import file_too_big
 from care.roles import AreaPathError, Role
-from locales import Translator, locale_for
+from locales import Translator, locale_for, preload
 from service import follow, invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
@@ -57,10 +58,17 @@ log = logging.getLogger("carebot")
 # and the catch-alls last.
 FIRST = ("conversations.report", "conversations.checkin")
 LAST = ("handlers.basic",)
+# `import` exits with this when it rejected rows (the accepted ones are written, unless a dry
+# run); 1 is a file refused whole, 2 a usage or configuration error.
+IMPORT_REJECTED_ROWS = 3
 
 # Our conversations mix buttons and typed answers, so they key on (chat, user), not on the
 # message; PTB warns about that combination, which is intended here.
 warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
+
+
+STANDBY_POLL = 3.0  # seconds between a standby's looks at the lock: takes over within 10 s
+CLAIM_CHECK = 2.0  # seconds between the active instance's checks that it still holds it
 
 
 class NotMigrated(RuntimeError):
@@ -100,6 +108,9 @@ def build_application(
         .concurrent_updates(build_update_processor(inbox))
         .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
+        # Children's data must not be forwarded or saved from a phone: every message is
+        # protected, except the invite link, which is made to be forwarded.
+        .defaults(Defaults(protect_content=True))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -146,6 +157,9 @@ async def _post_init(application: BotApplication) -> None:
         if claim is None:
             raise AnotherInstance
         application.bot_data["claim"] = claim
+        # Not application.create_task: stopping the application would wait for this loop.
+        keeper = asyncio.get_running_loop().create_task(_keep_claim(application, claim))
+        application.bot_data["claim_keeper"] = keeper
         # The only instance now: messages leased by one that died are ours to send at once.
         async with services.sessions.begin() as session:
             await outbox.release_leases(session)
@@ -156,6 +170,25 @@ async def _post_init(application: BotApplication) -> None:
         sender.start()
     await _take_up_inbox(application, services)
     jobs.schedule(application)
+    preload(services.settings.tz)
+    # What starting made (libraries, catalogs, handlers: some 150,000 objects) lives as long as
+    # the process: out of the collector's sight, a full collection no longer walks it all,
+    # which stopped the event loop for over 100 ms each time.
+    gc.collect()
+    gc.freeze()
+
+
+async def _keep_claim(application: BotApplication, claim: instance.Claim) -> None:
+    """An instance that loses its claim (PostgreSQL: its lock's connection) stops at once: a
+    standby may be taking over already. It exits with status 3, for its supervisor to start
+    it again (as a standby)."""
+    while True:  # polled: nothing tells of a connection gone but using it
+        if not await claim.holds():
+            break
+        await asyncio.sleep(CLAIM_CHECK)
+    log.error("lost the claim of being the active instance: stopping")
+    application.bot_data["lost_claim"] = True
+    application.stop_running()
 
 
 async def _take_up_inbox(application: BotApplication, services: Services) -> None:
@@ -181,6 +214,9 @@ async def _take_up_inbox(application: BotApplication, services: Services) -> Non
 
 async def _post_stop(application: BotApplication) -> None:
     """Every update is handled by now; the bot's HTTP client is still open."""
+    keeper = application.bot_data.pop("claim_keeper", None)
+    if keeper is not None:
+        keeper.cancel()
     sender = application.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
@@ -211,7 +247,8 @@ async def create_invite(settings: Settings, role: Role, area_path: str) -> invit
 
 async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str | None) -> int:
     """`import FILE`: the same use cases as an import from chat (a dry run, then one
-    transaction), as the server's operator: no area restriction unless `area` is given."""
+    transaction), as the server's operator: no area restriction unless `area` is given.
+    Exits 1 for a file refused whole, IMPORT_REJECTED_ROWS when rows were rejected."""
     await ensure_migrated(settings)
     t = Translator(settings.default_locale, settings.tz)
     limits = settings.sheet_limits
@@ -227,15 +264,20 @@ async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str
             print(refusal(planned.plan, t))
             return 1
         print(summary(planned.plan, t, file_name=file.name, limit=None))
+        rejected = planned.plan.rejected
         if dry_run or planned.plan.writes == 0:
             print(t("ledger.nothing_written"))
         else:
             written = await ledger.apply_import(services, None, planned)
-            print(t("ledger.done", create=len(written.create), update=len(written.update),
-                    rejected=written.rejected))  # fmt: skip
+            rejected = written.rejected
+            print(t.n("ledger.done", written.rejected, create=len(written.create),
+                      update=len(written.update), rejected=written.rejected))  # fmt: skip
+            if written.close:
+                print(t.n("ledger.closed", len(written.close), count=len(written.close)))
     finally:
         await engine.dispose()
-    return 0
+    # Rows rejected: the accepted ones are written all the same, and a script is told.
+    return IMPORT_REJECTED_ROWS if rejected else 0
 
 
 async def export_ledger(settings: Settings, file: Path, area: str) -> int:
@@ -272,12 +314,21 @@ async def run_migrations(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="take updates by webhook (WEBHOOK_*)")
+    run.add_argument(
+        "--standby", action="store_true",
+        help="PostgreSQL: wait while another instance is active, then take over",
+    )  # fmt: skip
     commands.add_parser("migrate", help="create or upgrade the database schema")
     inv = commands.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
     inv.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇/东村")
-    imp = commands.add_parser("import", help="import a ledger (台账), .xlsx or .csv")
+    imp = commands.add_parser(
+        "import", help="import a ledger (台账), .xlsx or .csv",
+        epilog=f"exit status: 0 every row accepted, 1 the file refused, {IMPORT_REJECTED_ROWS} "
+        "rows rejected (the accepted ones are written all the same, unless --dry-run)",
+    )  # fmt: skip
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="report only, write nothing")
     imp.add_argument("--area", help="reject rows outside this area path")
@@ -304,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             return asyncio.run(export_ledger(settings, Path(args.file), args.area))
         elif args.command == "run":
-            return _run(settings)
+            return _run(settings, webhook=args.webhook, standby=args.standby)
         elif args.command == "simulate":
             # The simulator sits above this module (it drives the Application built here), so
             # it is found by name when asked for, not imported: the layers only point down.
@@ -345,17 +396,57 @@ def _invite(settings: Settings, role: Role, area_path: str) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool = False, standby: bool = False) -> int:
     if settings.bot_token is None:
         raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        raise SettingsError("WEBHOOK_URL and WEBHOOK_SECRET: required to run with --webhook")
+    if standby and settings.database_url.startswith("sqlite"):
+        raise SettingsError("--standby: PostgreSQL only (SQLite is one machine's file)")
     asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
+    while True:
+        if standby:  # nothing is loaded until this instance is the one to run
+            asyncio.run(wait_until_free(settings))
+        try:
+            return _serve(settings, webhook=webhook)
+        except AnotherInstance:
+            if not standby:
+                raise
+            log.info("another standby took over first; waiting again")
+
+
+async def wait_until_free(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        log.info("standing by: another instance is active")
+        while True:  # polled: PostgreSQL has no wait with a timeout for a session lock
+            if await instance.is_free(engine):
+                break
+            await asyncio.sleep(STANDBY_POLL)
+        log.info("the active instance is gone: taking over")
+    finally:
+        await engine.dispose()
+
+
+def _serve(settings: Settings, *, webhook: bool) -> int:
     application = build_application(settings, exclusive=True)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            # python-telegram-bot checks the secret-token header of every request (403 when
+            # wrong) and hands the update to the queue, whose inbox stores it before the 200.
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=settings.webhook_path, webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )  # fmt: skip
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except (InvalidToken, NetworkError) as exc:
         print(f"cannot use the Bot API at {settings.bot_api_base_url}: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return 3 if application.bot_data.get("lost_claim") else 0
 
 
 if __name__ == "__main__":

@@ -161,7 +161,7 @@ async def import_figures(rows: int, runs: int, database_url: str | None) -> None
         parsed = parse_ledger(data, today=TODAY)
         async with sessions.begin() as session:
             plan = await plan_import(session, parsed, area_path="示范县")
-            await apply_import(session, plan, actor_id=None, today=TODAY, rule=VisitRule())
+            await apply_import(session, plan, actor_id=None, on=TODAY, rule=VisitRule())
         write = time.perf_counter() - started
         again = [await watch.during(dry_run()) for _ in range(runs)]
         await engine.dispose()

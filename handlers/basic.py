@@ -17,6 +17,7 @@ from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.guard import access_ended, unknown_text
 from toolkit.keyboards import column
+from toolkit.main_menu import main_keyboard
 from toolkit.menus import help_text, set_menu
 
 HELP = Command("help", None, mark("cmd.help"), menu=5, guest=True)
@@ -32,7 +33,8 @@ async def show_help(update: Update, context: BotContext) -> None:
     ended = await access_ended(update, context) if context.viewer is None else None
     if ended is not None:  # a person whose access ended is told so first
         text = f"{ended}\n\n{text}"
-    await update.effective_message.reply_text(text)
+    menu = main_keyboard(role, context.t) if role else None
+    await update.effective_message.reply_text(text, reply_markup=menu)
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
@@ -52,9 +54,13 @@ async def set_language(update: Update, context: BotContext) -> None:
         return
     context.t = context.services.translator(locale)
     await query.answer()
-    await query.edit_message_text(context.t("language.set"))
+    await query.edit_message_reply_markup(None)
     await set_menu(
         context.bot, chat_id=context.viewer.tg_user_id, role=context.viewer.role, t=context.t
+    )
+    assert update.effective_chat is not None  # said with the main menu in the new language
+    await update.effective_chat.send_message(
+        context.t("language.set"), reply_markup=main_keyboard(context.viewer.role, context.t)
     )
 
 

@@ -12,6 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from care.access import Detail, may_edit_children, may_pair
 from care.children import Category, Colour, age_on
+from care.closing import may_close, may_move
 from care.roles import Role
 from care.visits import State, days_overdue
 from locales import Translator, in_every_language, labels
@@ -19,7 +20,9 @@ from locales import _ as mark
 from service import children as service
 from service import visits
 from service.actions import (
+    CLOSE_CHILD,
     EDIT_CHILD,
+    MOVE_CHILD,
     PAIR_CHILD,
     PAIRING_REVIEWED,
     REASSIGN,
@@ -29,6 +32,7 @@ from service.actions import (
 from storage.children import ChildLine
 from toolkit.commands import Command
 from toolkit.context import BotContext
+from toolkit.filters import clear_button, describe, village_path
 from toolkit.keyboards import child_label, keyboard, pager
 from toolkit.replies import ReplyTo
 
@@ -146,8 +150,19 @@ async def _show(update: Update, context: BotContext, listing: Listing) -> None:
             (t("children.filter_colour"), listing.choose(BY_COLOUR)),
         ]
     )
-    text = t("children.title", area=viewer.area_path, count=found.total, page=listing.page + 1,
+    # the header names the village chosen and every active filter; one button clears them all
+    area, village = viewer.area_path, None
+    if listing.village_id:
+        paths = {v.id: v.path for v in await service.villages(context.services, viewer)}
+        village = village_path(t, listing.village_id, paths)
+        area = paths.get(listing.village_id, area)
+    text = t("children.title", area=area, count=found.total, page=listing.page + 1,
              pages=found.pages)  # fmt: skip
+    filters = listing.filters()
+    active = describe(t, village=village, category=filters.category, colour=filters.colour)
+    if active:
+        text += "\n" + active
+        rows.append([clear_button(t, Listing().data())])
     if found.total == 0:
         text += "\n" + t("children.none")
     if update.callback_query:
@@ -170,15 +185,15 @@ async def choose_filter(update: Update, context: BotContext) -> None:
     options: list[tuple[str, str]] = []
     if kind == BY_VILLAGE:
         villages = await service.villages(context.services, context.viewer)
-        options = [(t("children.all"), listing.data(village_id=0))] + [
+        options = [(t("children.all_villages"), listing.data(village_id=0))] + [
             (v.path.split("/", 1)[-1], listing.data(village_id=v.id)) for v in villages[:60]
         ]
     elif kind == BY_CATEGORY:
-        options = [(t("children.all"), listing.data(category=-1))] + [
+        options = [(t("children.all_categories"), listing.data(category=-1))] + [
             (t(labels.CATEGORY[c]), listing.data(category=i)) for i, c in enumerate(CATEGORIES)
         ]
     else:
-        options = [(t("children.all"), listing.data(colour=ALL_COLOURS))] + [
+        options = [(t("children.all_colours"), listing.data(colour=ALL_COLOURS))] + [
             (f"{labels.COLOUR_DOT[c]} {t(labels.COLOUR[c])}", listing.data(colour=c.value))
             for c in Colour
         ]
@@ -270,7 +285,9 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     today = context.services.today()
     text = render_card(card, t, today) + "\n" + render_visits(card.visits, t)
     buttons: list[list[tuple[str, str]]] = []
-    if may_edit_children(viewer):
+    if card.closed is not None:
+        pass  # a closed record is read-only: nothing to press
+    elif may_edit_children(viewer):
         buttons.append(
             [
                 (t("card.edit_colour"), EDIT_CHILD("colour", child_id)),
@@ -278,15 +295,20 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
                 (t("card.edit_guardian"), EDIT_CHILD("guardian", child_id)),
             ]
         )
-    if may_pair(viewer):
+    if card.closed is None and may_pair(viewer):
         row = [(t("card.pair"), PAIR_CHILD(child_id))]
         if card.volunteers:
             row += [(t("card.reassign"), REASSIGN(child_id))]
             row += [(t("card.unpair"), UNPAIR_CHILD(child_id))]
             row += [(t("card.reviewed"), PAIRING_REVIEWED(child_id))]
         buttons.append(row)
-    elif may_edit_children(viewer):  # a director proposes; a supervisor decides
+    elif card.closed is None and may_edit_children(viewer):  # a director proposes to reassign
         buttons.append([(t("card.propose_reassign"), REASSIGN(child_id))])
+    if card.closed is None and may_close(viewer):
+        row = [(t("card.close"), CLOSE_CHILD(child_id))]
+        if may_move(viewer):
+            row.append((t("card.move"), MOVE_CHILD(child_id)))
+        buttons.append(row)
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None
     )
@@ -349,13 +371,26 @@ def render_card(card: service.ChildCard, t: Translator, today: date) -> str:
             review = t.date(reviewed) if reviewed else dash
             shown = name if active else f"{name}{t('overdue.left')}"
             lines.append(t("card.volunteer", name=shown, since=t.date(since), reviewed=review))
-    else:
+    elif card.closed is None:
         lines.append(t("card.no_volunteer"))
     for past in card.past:
         lines.append(t("card.past_volunteer", name=past.volunteer, since=t.date(past.started_on),
                        until=t.date(past.ended_on), reason=past.reason or dash))  # fmt: skip
     if card.state is not None and card.due_on is not None and card.detail != Detail.PAIRED:
         lines.append(_follow(card.state, card.due_on, t, today))
+    for move in card.moves:
+        lines.append(
+            t("card.moved", day=t.date(move.at.astimezone(t.tz).date()),
+              from_village=move.from_path.rsplit("/", 1)[-1],
+              to_village=move.to_path.rsplit("/", 1)[-1], by=move.by or t("card.by_system"))
+        )  # fmt: skip
+    if card.closed is not None:
+        closed = card.closed
+        lines.insert(1, t("card.closed", day=t.date(closed.on),
+                          reason=t(labels.CLOSING_REASON[closed.reason])))  # fmt: skip
+        if closed.note:
+            lines.insert(2, t("card.closed_note", note=closed.note))
+        lines.insert(2, t("card.closed_by", by=closed.by or t("card.by_system")))
     return "\n".join(lines)
 
 
@@ -363,7 +398,8 @@ def _follow(state: State, due: date, t: Translator, today: date) -> str:
     """The child's state (care.visits.State) and due date, on a card."""
     label = t(labels.STATE[state])
     if state == State.OVERDUE or (state == State.NOT_COVERED and due < today):
-        return t("card.follow_late", state=label, days=days_overdue(due, today))
+        late = days_overdue(due, today)
+        return t.n("card.follow_late", late, state=label, days=late)
     return t("card.follow", state=label, day=t.date(due))
 
 

@@ -2,9 +2,9 @@
 visit (not covered: no volunteer, or their volunteer left) first, then the overdue, by
 village and most overdue first, with colour, days overdue and volunteers (one who left is
 marked); filters; pages; Nudge (a reminder to the volunteer, once a day, recorded), Nudge all
-on the page, Move (a supervisor moves the child in one step, a director proposes it); and
-the state of every active child of the area as figures. The reads and the nudges are use
-cases (service.overdue), which keep to the viewer's area."""
+on the page, Reassign (a supervisor moves the child to another volunteer in one step, a
+director proposes it); and the state of every active child of the area as figures. The reads
+and the nudges are use cases (service.overdue), which keep to the viewer's area."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from service.actions import REASSIGN, Action
 from storage.due import FollowChild
 from toolkit.commands import Command
 from toolkit.context import BotContext
+from toolkit.filters import clear_button, describe, village_path
 from toolkit.keyboards import keyboard, pager
 
 OVERDUE = Command("overdue", Role.DIRECTOR, mark("cmd.overdue"), menu=2)
@@ -74,7 +75,12 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
     if isinstance(found, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
         return
-    text = "\n".join([*_heading(context, found), *_lines(context, found)])
+    area, village = found.area_path, None
+    if view.village:  # the header names the village chosen (a forged one: as unknown)
+        villages = await use.villages(context.services, context.viewer)
+        paths = {} if isinstance(villages, use.Refusal) else {v.area_id: v.path for v in villages}
+        area, village = paths.get(view.village, area), village_path(t, view.village, paths)
+    text = "\n".join([*_heading(context, found, area, village), *_lines(context, found)])
     rows = [
         [(t("overdue.nudge", name=c.name), NUDGE(c.id)), (t("overdue.reassign"), REASSIGN(c.id))]
         if c.covered
@@ -89,10 +95,10 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
     )  # fmt: skip
     if nav:
         rows.append(nav)
-    everything = data(TURN, view, page=0, colour=None, village=0)
     rows.append([(labels.COLOUR_DOT[c], data(TURN, view, page=0, colour=c)) for c in Colour]
-                + [(t("children.filter_village"), data(VILLAGE, view, page=0)),
-                   (t("children.all"), everything)])  # fmt: skip
+                + [(t("children.filter_village"), data(VILLAGE, view, page=0))])  # fmt: skip
+    if view.colour is not None or view.village:
+        rows.append([clear_button(t, data(TURN, use.Filter()))])
     if update.callback_query:
         await update.callback_query.answer()
         try:
@@ -106,25 +112,32 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
 
 async def _alert(update: Update, context: BotContext, key: str, **params: object) -> None:
     """One line: an alert over a pressed button, else a reply."""
-    text = context.t(key, **params)
+    await _say(update, context.t(key, **params))
+
+
+async def _say(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:
         await update.effective_message.reply_text(text)
 
 
-def _heading(context: BotContext, found: use.OverduePage) -> list[str]:
+def _heading(
+    context: BotContext, found: use.OverduePage, area: str, village: str | None
+) -> list[str]:
+    """The area shown (the village chosen, else the viewer's), the figures, active filters."""
     t, figures, listed = context.t, found.figures, found.listed
     yearly = round(100 * figures.yearly / figures.active) if figures.active else 100
     lines = [
-        t("overdue.heading", area=found.area_path, count=listed.total,
-          not_covered=listed.not_covered, overdue=listed.overdue),
+        t("overdue.heading", area=area, count=listed.total, not_covered=listed.not_covered,
+          overdue=listed.overdue),
         t("overdue.states", active=figures.active, on_track=figures.on_track,
           due_soon=figures.due_soon, overdue=figures.overdue, not_covered=figures.not_covered),
-        t("overdue.yearly", minimum=found.yearly_minimum, share=yearly),
+        t.n("overdue.yearly", found.yearly_minimum, minimum=found.yearly_minimum, share=yearly),
     ]  # fmt: skip
-    if found.filter.colour is not None:
-        lines.append(t("overdue.filtered", colour=t(labels.COLOUR[found.filter.colour])))
+    active = describe(t, village=village, colour=found.filter.colour)
+    if active:
+        lines.append(active)
     if listed.total == 0:
         lines.append(t("overdue.none"))
     return lines
@@ -154,10 +167,11 @@ def _line(context: BotContext, found: use.OverduePage, child: FollowChild) -> st
         names = "、".join(
             name if active else f"{name}{t('overdue.left')}" for _, name, active in child.volunteers
         )
-        line = t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names)
+        line = t.n("overdue.line", late, dot=dot, name=child.name, days=late, volunteers=names)
     else:  # nobody active: the volunteers named, if any, have all left
         names = "、".join(name for _, name, _active in child.volunteers)
-        when = t("overdue.late", days=late) if late else t("overdue.due", day=t.date(child.due_on))
+        when = t.n("overdue.late", late, days=late) if late else t(
+            "overdue.due", day=t.date(child.due_on))  # fmt: skip
         key = mark("overdue.line_left") if names else mark("overdue.line_nobody")
         line = t(key, dot=dot, name=child.name, when=when, volunteers=names)
     if child.planned is not None:
@@ -193,7 +207,7 @@ async def _nudged(update: Update, context: BotContext, done: use.Nudged | use.Re
     elif isinstance(done, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
     else:
-        await _alert(update, context, mark("overdue.nudged"), count=done.planned)
+        await _say(update, context.t.n("overdue.nudged", done.planned, count=done.planned))
 
 
 async def choose_village(update: Update, context: BotContext) -> None:
@@ -208,7 +222,7 @@ async def choose_village(update: Update, context: BotContext) -> None:
     if isinstance(found, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
         return
-    options = [(context.t("children.all"), data(TURN, view, village=0))] + [
+    options = [(context.t("children.all_villages"), data(TURN, view, village=0))] + [
         (v.path.split("/", 1)[-1], data(TURN, view, village=v.area_id)) for v in found[:60]
     ]
     await query.answer()

@@ -1,6 +1,7 @@
 """`/people` (supervisors, admins): who is registered in one's area; deactivating someone. A
-volunteer still paired with children is shown with those children first, each with a Move
-button; deactivated anyway, the children are listed as gaps ("volunteer left") until moved.
+volunteer still paired with children is shown with those children first, each with a
+Reassign button; deactivated anyway, the children are listed as gaps ("volunteer left")
+until reassigned.
 Reads and the deactivation are use cases (service.people), which check role and area."""
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ PEOPLE = Command("people", Role.SUPERVISOR, mark("cmd.people"), menu=2)
 PAGE = Action("ppl:page")  # ppl:page:<page>
 ASK = Action("ppl:ask")  # ppl:ask:<person>: are you sure?
 OFF = Action("ppl:off")  # ppl:off:<person>: deactivate
-MOVES_SHOWN = 10  # children offered to move before deactivating (the rest: /unpaired)
+MOVES_SHOWN = 10  # children offered to reassign before deactivating (the rest: /unpaired)
 
 
 async def list_people(update: Update, context: BotContext) -> None:
@@ -93,8 +94,9 @@ async def confirm_deactivate(update: Update, context: BotContext) -> None:
         names = "\n".join(
             f"• {c.name}（{c.area_path.rsplit('/', 1)[-1]}）" for c in found.children[:MOVES_SHOWN]
         )
-        text = t("people.paired_children", name=found.name, count=len(found.children),
-                 children=names) + "\n\n" + text  # fmt: skip
+        count = len(found.children)
+        text = t.n("people.paired_children", count, name=found.name, count=count,
+                   children=names) + "\n\n" + text  # fmt: skip
         rows += [[(t("people.reassign", name=c.name), REASSIGN(c.child_id))]
                  for c in found.children[:MOVES_SHOWN]]  # fmt: skip
     yes = t("people.yes_deactivate_anyway") if found.children else t("people.yes_deactivate")
@@ -120,7 +122,9 @@ async def deactivate(update: Update, context: BotContext) -> None:
     if done.invites_revoked:
         note += "\n" + context.t("people.invites_revoked", count=done.invites_revoked)
     if done.children_left:
-        note += "\n" + context.t("people.children_left", count=done.children_left)
+        note += "\n" + context.t.n(
+            "people.children_left", done.children_left, count=done.children_left
+        )
     await _show_page(update, context, 0, note)
 
 

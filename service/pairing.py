@@ -43,13 +43,16 @@ def clean_reason(text: str) -> str | None:
 async def allowed(
     session: AsyncSession, actor: Viewer, child_id: int, *, proposing: bool = False
 ) -> bool:  # in the caller's transaction
-    """May the actor pair (or, `proposing`, propose to move) this child of their area?"""
+    """May the actor pair (or, `proposing`, propose to reassign) this child of their area? A
+    closed record is read-only: nobody is paired with it (its pairings ended with it)."""
     may = may_propose(actor) if proposing else may_pair(actor)
-    return may and await children.visible(session, child_scope(actor), child_id)
+    return may and await children.visible(
+        session, child_scope(actor), child_id, open_only=True
+    )
 
 
 def may_propose(actor: Viewer) -> bool:
-    """Directors propose moves (a supervisor decides); supervisors and admins move."""
+    """Directors propose reassignments (a supervisor decides); supervisors and admins make them."""
     return actor.at_least(Role.DIRECTOR)
 
 

@@ -142,7 +142,7 @@ async def seed_ledger(box: Sandbox, data: bytes | None = None) -> None:
     async with box.services.sessions.begin() as session:
         plan = await plan_import(session, parsed, area_path=None)
         await apply_import(
-            session, plan, actor_id=None, today=IMPORTED_ON,
+            session, plan, actor_id=None, on=IMPORTED_ON,
             rule=box.services.settings.visit_rule,
         )  # fmt: skip
 
@@ -171,3 +171,14 @@ async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
         session.add(Pairing(child_id=child, volunteer_id=person.id, started_on=date(2026, 3, 1)))
         await session.flush()
         await cover.refresh(session, [child])
+
+
+def exported_ledger(person: SimPerson) -> bytes:
+    """The XLSX inside the newest `/export` the person got, opened with the password shown."""
+    from toolkit.archive import read_encrypted_zip
+
+    document = next(m for m in reversed(person.inbox) if m.document)
+    password = person.last.text.split("：")[1].split()[0]  # 压缩包密码：<password>
+    assert document.document is not None and document.protected and person.last.protected
+    [content] = read_encrypted_zip(document.document["content"], password).values()
+    return content

@@ -43,7 +43,7 @@ async def test_supervisor_pages_and_filters_by_village(box: Sandbox) -> None:
     assert "第 2/3 页" in supervisor.last.text
     await supervisor.press("🏘 按村")
     assert [label for label, _ in supervisor.last.buttons] == [
-        "全部", "城关镇/东村", "城关镇/南社区", "城关镇/西村",
+        "全部村（社区）", "城关镇/东村", "城关镇/南社区", "城关镇/西村",
     ]  # fmt: skip
     await supervisor.press("城关镇/西村")
     assert "共 5 名" in supervisor.last.text
@@ -63,7 +63,7 @@ async def test_card_shows_what_each_role_is_entitled_to(box: Sandbox) -> None:
     assert "同户兄弟姐妹：于怡沐" in card and "尚无结对志愿者" in card
     assert "跟进：❗ 未覆盖（无人负责走访），已逾期" in card  # nobody is to visit
     assert [label for label, _ in director.last.buttons] == [
-        "改风险等级", "改学校", "改监护人", "建议改派",
+        "改风险等级", "改学校", "改监护人", "建议改派", "🔒 结案",
     ]  # fmt: skip
 
     await supervisor.send("/child 于曦皓")

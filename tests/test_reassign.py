@@ -185,7 +185,7 @@ async def test_a_director_proposes_and_the_supervisor_decides(box: Sandbox) -> N
 
     # a proposal declined changes nothing; the director is told
     await director.send("/child 孔四")
-    assert [label for label, _ in director.last.buttons][-1] == "建议改派"
+    assert "建议改派" in [label for label, _ in director.last.buttons]
     await director.press("建议改派")
     await director.press("周丽 · 女 · 已结对4名")
     await director.send("周丽住得更近")

@@ -1,8 +1,8 @@
 """every active child followed: since when, covered, due dates for all; move proposals;
 applied settings; who deactivated a person
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-28 10:00:08.112916
 """
 
@@ -17,8 +17,8 @@ import storage.types
 from care.children import Colour
 from care.visits import VisitRule
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
