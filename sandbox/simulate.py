@@ -221,6 +221,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
                 box.services.now = functools.partial(_moved, offset)
                 print(t("sim.clock", now=t.datetime(box.services.now())))
                 await run_due(box.application)
+                await box.drain()  # what that planned, sent now (held for quiet hours: later)
             elif line.startswith((":file", ":photo", ":voice")):
                 kind, _, path = line.partition(" ")
                 if kind == ":file":

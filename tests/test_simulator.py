@@ -13,16 +13,20 @@ from tests.test_command_line import ROOT
 
 class Terminal:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process, self.screen = process, ""
+        self.process, self.screen, self.matched = process, "", 0
 
     async def until(self, pattern: str) -> re.Match[str]:
-        """Reads the screen until `pattern` shows up after what was already read."""
-        start = len(self.screen)
-        while (found := re.compile(pattern).search(self.screen, start)) is None:
+        """Reads the screen until `pattern` shows up after the previous match (as `expect`
+        does: output that came in the same read as that match counts too)."""
+        while (found := re.compile(pattern).search(self.screen, self.matched)) is None:
             assert self.process.stdout is not None
-            chunk = await asyncio.wait_for(self.process.stdout.read(4096), 20)
+            try:
+                chunk = await asyncio.wait_for(self.process.stdout.read(4096), 30)
+            except TimeoutError:
+                raise AssertionError(f"no {pattern!r}:\n{self.screen[-1500:]}") from None
             assert chunk, f"simulator ended; screen:\n{self.screen}"
             self.screen += chunk.decode()
+        self.matched = found.end()
         return found
 
     async def type(self, line: str) -> None:
