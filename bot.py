@@ -4,6 +4,9 @@ python bot.py run            poll Telegram (or BOT_API_BASE_URL) for updates
 python bot.py migrate        create or upgrade the database schema
 python bot.py invite --role admin --area 示范县
 python bot.py simulate       chat with the bot in the terminal, on demo data
+python bot.py check          settings, database, Bot API and webhook, one line each
+python bot.py backup FILE    a consistent copy of the SQLite database, while the bot runs
+python bot.py restore FILE   put a backup back (the bot stopped)
 """
 
 from __future__ import annotations
@@ -34,9 +37,9 @@ from locales import Translator, locale_for
 from service import invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
-from storage import instance, migrate, outbox
+from storage import backup, instance, migrate, outbox
 from storage.db import make_engine, make_sessions
-from toolkit import logs
+from toolkit import checks, logs
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
 from toolkit.groupcommit import GroupCommit
@@ -285,7 +288,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     exp.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇")
     sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
     sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
+    commands.add_parser("check", help="check settings, database, Bot API and webhook")
+    bak = commands.add_parser("backup", help="copy the SQLite database while the bot runs")
+    bak.add_argument("file", help="the backup to write (a new file)")
+    res = commands.add_parser("restore", help="put an SQLite backup back (bot stopped)")
+    res.add_argument("file", help="a backup written by `backup`")
     args = parser.parse_args(argv)
+    if args.command == "check":  # reports invalid settings as one of its lines
+        return asyncio.run(check())
     try:
         settings = load_settings()
         # The terminal is the simulator's chat: keep the log out of it but for warnings.
@@ -309,6 +319,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             # it is found by name when asked for, not imported: the layers only point down.
             simulator = importlib.import_module("sandbox.simulate")
             asyncio.run(simulator.simulate(settings, simulator.fresh_database(args.database)))
+        elif args.command == "backup":
+            return _backup(settings, Path(args.file))
+        elif args.command == "restore":
+            return _restore(settings, Path(args.file))
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -342,6 +356,83 @@ def _invite(settings: Settings, role: Role, area_path: str) -> int:
     print(f"code: {code}")
     print(f"role: {role.value}, area: {area_path}, single use, valid until {until}")
     return 0
+
+
+# -- operations ------------------------------------------------------------------------------
+
+PG_BACKUP = (
+    "PostgreSQL is backed up with its own tools: pg_dump -Fc (a copy) and pg_restore, or "
+    "continuous archiving for point-in-time recovery; see README.md, 'Operations'"
+)
+
+
+async def check() -> int:
+    """`check`: one line per check; exit status 1 when one fails."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(checks.Result("settings", False, str(exc)).line())
+        return 1
+    logs.setup(settings, level="WARNING")  # the lines below are the report
+    # Polling is the only way this bot takes updates: no webhook may be set.
+    results = [
+        checks.settings_result(settings),
+        await checks.database_result(settings),
+        *await checks.bot_api_results(settings, webhook_url=""),
+    ]
+    for result in results:
+        print(result.line())
+    return 1 if any(r.ok is False for r in results) else 0
+
+
+def _backup(settings: Settings, file: Path) -> int:
+    database = backup.sqlite_file(settings.database_url)
+    if database is None:
+        print(PG_BACKUP, file=sys.stderr)
+        return 2
+    try:
+        copy = backup.backup(database, file)
+    except (FileNotFoundError, FileExistsError, backup.NotOurs) as exc:
+        print(f"no backup written: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written: {copy.path} ({copy.size:,} bytes, schema {copy.revision})")
+    return 0
+
+
+def _restore(settings: Settings, file: Path) -> int:
+    database = backup.sqlite_file(settings.database_url)
+    if database is None:
+        print(PG_BACKUP, file=sys.stderr)
+        return 2
+    if not file.is_file():
+        print(f"no such file: {file}", file=sys.stderr)
+        return 2
+    claim = asyncio.run(_claim(settings.database_url))  # held while the pages are replaced
+    if claim is None:
+        print("the bot is running on this database: stop it first; nothing restored",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        restored = backup.restore(file, database)
+    except backup.NotOurs as exc:
+        print(f"{file}: {exc}; nothing restored", file=sys.stderr)
+        return 2
+    finally:
+        asyncio.run(claim.release())
+    print(f"restored {file} (schema {restored.copy.revision}) into {database}")
+    if restored.kept is not None:
+        print(f"the database as it was is kept at {restored.kept}")
+    if not restored.copy.current:
+        print("the backup's schema is older than the code: run `python bot.py migrate`")
+    return 0
+
+
+async def _claim(url: str) -> instance.Claim | None:
+    engine = make_engine(url)
+    try:
+        return await instance.claim(engine)
+    finally:
+        await engine.dispose()  # a PostgreSQL claim holds a connection of its own
 
 
 def _run(settings: Settings) -> int:

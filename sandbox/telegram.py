@@ -101,6 +101,7 @@ class FakeTelegram:
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
+        self.webhook_url = ""  # "": no webhook, updates wait for getUpdates
 
     # -- the Telegram side: what people do ---------------------------------------------------
 
@@ -183,7 +184,15 @@ class FakeTelegram:
         return self.bot
 
     async def _api_deleteWebhook(self, _p: JSON) -> bool:
+        self.webhook_url = ""
         return True
+
+    async def _api_getWebhookInfo(self, _p: JSON) -> JSON:
+        return {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": self.updates.qsize(),
+        }
 
     async def _api_getUpdates(self, p: JSON) -> list[JSON]:
         timeout = float(p.get("timeout") or 0)
