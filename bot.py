@@ -7,6 +7,7 @@ python bot.py simulate       chat with the bot in the terminal, on demo data
 python bot.py check          settings, database, Bot API and webhook, one line each
 python bot.py backup FILE    a consistent copy of the SQLite database, while the bot runs
 python bot.py restore FILE   put a backup back (the bot stopped)
+python bot.py copy-db --to postgresql+asyncpg://user@host/db   move to PostgreSQL
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,7 +39,7 @@ from locales import Translator, locale_for
 from service import invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
-from storage import backup, instance, migrate, outbox
+from storage import backup, copydb, instance, migrate, outbox
 from storage.db import make_engine, make_sessions
 from toolkit import checks, logs
 from toolkit.context import BotApplication, BotContext
@@ -293,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bak.add_argument("file", help="the backup to write (a new file)")
     res = commands.add_parser("restore", help="put an SQLite backup back (bot stopped)")
     res.add_argument("file", help="a backup written by `backup`")
+    cop = commands.add_parser("copy-db", help="copy every row into an empty database")
+    cop.add_argument("--to", required=True, metavar="URL", help="postgresql+asyncpg://user@host/db")
     args = parser.parse_args(argv)
     if args.command == "check":  # reports invalid settings as one of its lines
         return asyncio.run(check())
@@ -323,6 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _backup(settings, Path(args.file))
         elif args.command == "restore":
             return _restore(settings, Path(args.file))
+        elif args.command == "copy-db":
+            return asyncio.run(copy_database(settings, args.to))
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -433,6 +439,54 @@ async def _claim(url: str) -> instance.Claim | None:
         return await instance.claim(engine)
     finally:
         await engine.dispose()  # a PostgreSQL claim holds a connection of its own
+
+
+async def copy_database(settings: Settings, to: str) -> int:
+    """`copy-db --to URL`: every row of DATABASE_URL into the empty database at URL."""
+    if not to.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        print("--to: must start with postgresql+asyncpg:// (or sqlite+aiosqlite://)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if checks.shown(to) == checks.shown(settings.database_url):
+        print("--to is DATABASE_URL itself: name the new, empty database", file=sys.stderr)
+        return 2
+    source, target = make_engine(settings.database_url), make_engine(to)
+    claim = await instance.claim(source)  # the bot stays stopped while its rows are copied
+    try:
+        if claim is None:
+            print("the bot is running on this database: stop it first; nothing copied",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        started = time.monotonic()
+        counts = await copydb.copy_all(
+            source, target, copied=lambda table, rows: print(f"copied {table}: {rows:,} rows")
+        )
+    except copydb.SourceNotMigrated:
+        print("DATABASE_URL is not migrated: run `python bot.py migrate` first", file=sys.stderr)
+        return 2
+    except copydb.TargetNotEmpty as exc:
+        print(f"the target is not empty ({exc}): copy-db fills only an empty database",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except Exception as exc:  # the target unreachable, a row it refused: nothing was copied
+        print(f"nothing copied: {checks.reason(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        if claim is not None:
+            await claim.release()
+        await source.dispose()
+        await target.dispose()
+    width = max(len(c.table) for c in counts)
+    print(f"{'table':<{width}}  {'source':>10}  {'target':>10}")
+    for c in counts:
+        print(f"{c.table:<{width}}  {c.source:>10,}  {c.target:>10,}"
+              f"{'' if c.source == c.target else '  MISMATCH'}")  # fmt: skip
+    if any(c.source != c.target for c in counts):
+        print("the counts differ: do not switch to the target", file=sys.stderr)
+        return 1
+    print(f"all {len(counts)} tables copied and counted in {time.monotonic() - started:.1f} s; "
+          f"set DATABASE_URL={checks.shown(to)} and start the bot")  # fmt: skip
+    return 0
 
 
 def _run(settings: Settings) -> int:
