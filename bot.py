@@ -41,7 +41,7 @@ from service.services import Services
 from settings import Settings, SettingsError, load_settings
 from storage import backup, copydb, instance, migrate, outbox
 from storage.db import make_engine, make_sessions
-from toolkit import checks, logs
+from toolkit import checks, logs, metrics
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
 from toolkit.groupcommit import GroupCommit
@@ -154,6 +154,11 @@ async def _post_init(application: BotApplication) -> None:
         # The only instance now: messages leased by one that died are ours to send at once.
         async with services.sessions.begin() as session:
             await outbox.release_leases(session)
+    settings = services.settings
+    if settings.metrics_port:
+        application.bot_data["metrics"] = metrics.start(
+            services, settings.metrics_host, settings.metrics_port
+        )
     await set_default_menu(application.bot, services.translator())
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:
@@ -193,6 +198,9 @@ async def _post_stop(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
+    endpoint: metrics.Endpoint | None = application.bot_data.pop("metrics", None)
+    if endpoint is not None:
+        await endpoint.stop()
     claim = application.bot_data.pop("claim", None)
     if claim is not None:  # last: the persistence and the sender have written what they had
         await claim.release()
@@ -338,6 +346,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnotherInstance:
         print("another instance of the bot is running on this database; not starting",
               file=sys.stderr)  # fmt: skip
+        return 2
+    except metrics.MetricsUnavailable as exc:
+        print(f"METRICS_PORT: {exc}", file=sys.stderr)
         return 2
     return 0
 

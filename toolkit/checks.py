@@ -42,9 +42,15 @@ def shown(url: str) -> str:
 def settings_result(settings: Settings) -> Result:
     if settings.bot_token is None:
         return Result("settings", False, "BOT_TOKEN is not set (get one from @BotFather)")
-    return Result(
-        "settings", True, f"valid; time zone {settings.timezone}, log {settings.log_format}"
+    metrics = (
+        f"metrics on {settings.metrics_host}:{settings.metrics_port}"
+        if settings.metrics_port
+        else "metrics off"
     )
+    return Result(
+        "settings", True, f"valid; time zone {settings.timezone}, log {settings.log_format}, "
+        f"{metrics}",
+    )  # fmt: skip
 
 
 async def database_result(settings: Settings) -> Result:

@@ -10,6 +10,7 @@ from service.alerts import escalate_due
 from service.reminders import plan_today
 from toolkit.context import BotApplication, BotContext
 from toolkit.inbox import Inbox
+from toolkit.metrics import REMINDER_LAST_SUCCESS, REMINDER_RUN
 from workers import drafts
 
 LADDER_EVERY = 30  # seconds between looks at the escalation ladder
@@ -23,7 +24,9 @@ async def _ladder(context: BotContext) -> None:
 
 
 async def _reminders(context: BotContext) -> None:
-    await plan_today(context.services)
+    with REMINDER_RUN.time():
+        await plan_today(context.services)
+    REMINDER_LAST_SUCCESS.set_to_current_time()
 
 
 async def _drafts(context: BotContext) -> None:
