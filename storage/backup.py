@@ -89,6 +89,7 @@ def backup(database: Path, target: Path) -> Copy:
     partial = target.with_name(f"{target.name}.partial")
     partial.unlink(missing_ok=True)
     try:
+        _private(partial)
         _copy_pages(database, partial)
         copy = inspect(partial)
         os.replace(partial, target)
@@ -96,6 +97,12 @@ def backup(database: Path, target: Path) -> Copy:
         partial.unlink(missing_ok=True)
     _sync_folder(target)
     return Copy(target, copy.size, copy.revision, copy.current)
+
+
+def _private(path: Path) -> None:
+    """An empty file only its owner may read: a backup holds children's records. SQLite
+    gives its journal the same permissions."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
 
 
 def _copy_pages(source: Path, target: Path) -> None:
@@ -131,6 +138,7 @@ def restore(source: Path, database: Path) -> Restored:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         kept = database.with_name(f"{database.name}.before-restore-{stamp}")
         try:
+            _private(kept)
             _copy_pages(database, kept)
         except sqlite3.DatabaseError:  # too damaged to read: set the files aside as they are
             kept.unlink(missing_ok=True)

@@ -104,6 +104,7 @@ async def test_backup_while_the_bot_runs_and_writes_go_on_then_restore(tmp_path:
                 assert out.startswith(f"backup written: b{n}.db (")
                 assert writer.commits > before  # the writer was not held up by the copy
                 counts.append(loads(tmp_path / f"b{n}.db"))
+                assert (tmp_path / f"b{n}.db").stat().st_mode & 0o777 == 0o600  # children's data
             assert all(c % BATCH == 0 for c in counts), counts  # never half a transaction
             assert counts == sorted(counts) and counts[0] < counts[-1]
             assert not [f for f in os.listdir(tmp_path) if f.endswith(".partial")]
@@ -129,6 +130,7 @@ async def test_backup_while_the_bot_runs_and_writes_go_on_then_restore(tmp_path:
     assert lines[0] == f"restored b0.db (schema {HEAD}) into {database}"
     kept = Path(lines[1].removeprefix("the database as it was is kept at "))
     assert kept.parent == tmp_path and kept.name.startswith("care.db.before-restore-")
+    assert os.stat(kept).st_mode & 0o777 == 0o600
     assert loads(database) == counts[0]
     assert loads(kept) == final
     assert await migrate.is_current(engine)  # the bot's own engine takes it
