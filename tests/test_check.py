@@ -10,8 +10,10 @@ from pathlib import Path
 
 from sandbox.server import BotApiServer
 from sandbox.telegram import FakeTelegram
+from settings import Settings
 from storage import migrate
 from tests.test_command_line import ROOT, bot
+from toolkit import checks
 
 TOKEN = "123456:TEST-TOKEN-FOR-THE-CHECK"
 HEAD = ", ".join(sorted(migrate.heads()))
@@ -53,10 +55,15 @@ async def test_a_ready_installation_passes_every_check(tmp_path: Path, database_
         assert [c.method for c in telegram.calls] == ["getMe", "getWebhookInfo"]  # no change
         assert TOKEN not in "".join(lines) + err
 
-        # A webhook left set (another deployment on the same token, say) fails the check.
+        # A webhook left set (another deployment on the same token, say) fails the check,
+        # and so does a BOT_USERNAME that is not the token's bot (invites would go astray).
         telegram.webhook_url = "https://other.example.org/hook/secret-path"
-        status, lines, _err = await check(tmp_path, **settings)
+        status, lines, _err = await check(tmp_path, **settings, BOT_USERNAME="@OtherBot")
         assert status == 1
+        assert lines[2] == (
+            "FAIL  Bot API: the token is @CarePairingBot's but BOT_USERNAME says @OtherBot: "
+            "the invite links would open the wrong bot"
+        )
         assert lines[3].startswith("FAIL  webhook: a webhook is set (https://other.example.org/…)")
         assert "secret-path" not in lines[3]
 
@@ -106,3 +113,29 @@ async def test_an_unmigrated_database_fails_the_check(tmp_path: Path) -> None:
     assert lines[1].endswith(
         f"answers but its schema is at none, the code needs {HEAD}: run `python bot.py migrate`"
     )
+
+
+async def test_a_webhook_deployment_expects_its_own_url() -> None:
+    """The webhook line for an installation that sets a webhook (`bot_api_results` is what
+    `check` calls; polling passes "")."""
+    telegram = FakeTelegram()
+    wanted = "https://care.example.org/telegram/hook"
+    async with BotApiServer(telegram, token=TOKEN) as server:
+        settings = Settings(_env_file=None, bot_token=TOKEN, bot_api_base_url=server.base_url)
+
+        async def webhook_line() -> str:
+            results = await checks.bot_api_results(settings, webhook_url=wanted)
+            assert results[0].ok
+            return results[1].line()
+
+        assert (
+            await webhook_line() == "FAIL  webhook: set to nothing, not https://care.example.org/…"
+        )
+        telegram.webhook_url = wanted
+        assert await webhook_line() == (
+            "ok    webhook: set to https://care.example.org/… as configured"
+        )
+        telegram.webhook_url = "https://care.example.org/old/hook"
+        assert await webhook_line() == (
+            "FAIL  webhook: set to another path on https://care.example.org/… than configured"
+        )

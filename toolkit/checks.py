@@ -107,6 +107,10 @@ async def bot_api_results(settings: Settings, *, webhook_url: str = "") -> list[
             Result("webhook", None, "needs the Bot API"),
         ]
     found = Result("Bot API", True, f"{base} answers: the token is @{me.username}'s (id {me.id})")
+    named = settings.bot_username
+    if named and named.lower() != (me.username or "").lower():  # invite links would go astray
+        found = Result("Bot API", False, f"the token is @{me.username}'s but BOT_USERNAME says "
+                       f"@{named}: the invite links would open the wrong bot")  # fmt: skip
     return [found, _webhook_result(info.url, webhook_url, info.pending_update_count,
                                    info.last_error_message)]  # fmt: skip
 
@@ -122,7 +126,10 @@ def _webhook_result(url: str, wanted: str, waiting: int, last_error: str | None)
             "webhook", False, f"a webhook is set ({_site(url)}) but this installation polls: "
             "another one may use the same token (`run` removes it when it starts)",
         )  # fmt: skip
-    return Result("webhook", False, f"set to {_site(url) or 'nothing'}, not {_site(wanted)}")
+    found, expected = _site(url) or "nothing", _site(wanted)
+    if found == expected:
+        return Result("webhook", False, f"set to another path on {expected} than configured")
+    return Result("webhook", False, f"set to {found}, not {expected}")
 
 
 def _site(url: str) -> str:
