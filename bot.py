@@ -27,7 +27,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import InvalidToken, NetworkError
-from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, TypeHandler
+from telegram.ext import ApplicationBuilder, BaseHandler, ContextTypes, Defaults, TypeHandler
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -68,6 +68,10 @@ LAST = ("handlers.basic",)
 warnings.filterwarnings("ignore", message=".*per_message=False.*", category=PTBUserWarning)
 
 
+STANDBY_POLL = 3.0  # seconds between a standby's looks at the lock: takes over within 10 s
+CLAIM_CHECK = 2.0  # seconds between the active instance's checks that it still holds it
+
+
 class NotMigrated(RuntimeError):
     """The database schema is older than the code (run `python bot.py migrate`)."""
 
@@ -105,6 +109,9 @@ def build_application(
         .concurrent_updates(build_update_processor(inbox))
         .update_queue(InboxQueue(inbox))
         .rate_limiter(limiter or Limiter())
+        # Children's data must not be forwarded or saved from a phone: every message is
+        # protected, except the invite link, which is made to be forwarded.
+        .defaults(Defaults(protect_content=True))
         .post_init(_post_init)
         .post_stop(_post_stop)
         .post_shutdown(_post_shutdown)
@@ -146,25 +153,45 @@ async def _post_init(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
     if not await migrate.is_current(services.engine):
         raise NotMigrated
+    claim: instance.Claim | None = None
     if application.bot_data["exclusive"]:
         claim = await instance.claim(services.engine)
         if claim is None:
             raise AnotherInstance
         application.bot_data["claim"] = claim
-        # The only instance now: messages leased by one that died are ours to send at once.
-        async with services.sessions.begin() as session:
-            await outbox.release_leases(session)
+    # Once the claim is ours (an instance that is not active never takes the port), and
+    # before anything that a port already taken would leave running.
     settings = services.settings
     if settings.metrics_port:
         application.bot_data["metrics"] = metrics.start(
             services, settings.metrics_host, settings.metrics_port
         )
+    if claim is not None:
+        # Not application.create_task: stopping the application would wait for this loop.
+        keeper = asyncio.get_running_loop().create_task(_keep_claim(application, claim))
+        application.bot_data["claim_keeper"] = keeper
+        # The only instance now: messages leased by one that died are ours to send at once.
+        async with services.sessions.begin() as session:
+            await outbox.release_leases(session)
     await set_default_menu(application.bot, services.translator())
     sender = application.bot_data["sender"] = Sender(application)
     if services.background:
         sender.start()
     await _take_up_inbox(application, services)
     jobs.schedule(application)
+
+
+async def _keep_claim(application: BotApplication, claim: instance.Claim) -> None:
+    """An instance that loses its claim (PostgreSQL: its lock's connection) stops at once: a
+    standby may be taking over already. It exits with status 3, for its supervisor to start
+    it again (as a standby)."""
+    while True:  # polled: nothing tells of a connection gone but using it
+        if not await claim.holds():
+            break
+        await asyncio.sleep(CLAIM_CHECK)
+    log.error("lost the claim of being the active instance: stopping")
+    application.bot_data["lost_claim"] = True
+    application.stop_running()
 
 
 async def _take_up_inbox(application: BotApplication, services: Services) -> None:
@@ -190,6 +217,9 @@ async def _take_up_inbox(application: BotApplication, services: Services) -> Non
 
 async def _post_stop(application: BotApplication) -> None:
     """Every update is handled by now; the bot's HTTP client is still open."""
+    keeper = application.bot_data.pop("claim_keeper", None)
+    if keeper is not None:
+        keeper.cancel()
     sender = application.bot_data.get("sender")
     if sender is not None:
         await sender.stop()
@@ -243,8 +273,8 @@ async def import_ledger(settings: Settings, file: Path, dry_run: bool, area: str
             print(t("ledger.nothing_written"))
         else:
             written = await ledger.apply_import(services, None, planned)
-            print(t("ledger.done", create=len(written.create), update=len(written.update),
-                    rejected=written.rejected))  # fmt: skip
+            print(t.n("ledger.done", written.rejected, create=len(written.create),
+                      update=len(written.update), rejected=written.rejected))  # fmt: skip
     finally:
         await engine.dispose()
     return 0
@@ -284,7 +314,12 @@ async def run_migrations(settings: Settings) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("run", help="run the bot (long polling)")
+    run = commands.add_parser("run", help="run the bot (long polling, or --webhook)")
+    run.add_argument("--webhook", action="store_true", help="take updates by webhook (WEBHOOK_*)")
+    run.add_argument(
+        "--standby", action="store_true",
+        help="PostgreSQL: wait while another instance is active, then take over",
+    )  # fmt: skip
     commands.add_parser("migrate", help="create or upgrade the database schema")
     inv = commands.add_parser("invite", help="create a single-use invite link")
     inv.add_argument("--role", required=True, choices=[r.value for r in Role])
@@ -298,7 +333,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     exp.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇")
     sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
     sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
-    commands.add_parser("check", help="check settings, database, Bot API and webhook")
+    chk = commands.add_parser("check", help="check settings, database, Bot API and webhook")
+    chk.add_argument("--webhook", action="store_true", help="as `run --webhook`: its webhook set")
     bak = commands.add_parser("backup", help="copy the SQLite database while the bot runs")
     bak.add_argument("file", help="the backup to write (a new file)")
     res = commands.add_parser("restore", help="put an SQLite backup back (bot stopped)")
@@ -307,7 +343,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     cop.add_argument("--to", required=True, metavar="URL", help="postgresql+asyncpg://user@host/db")
     args = parser.parse_args(argv)
     if args.command == "check":  # reports invalid settings as one of its lines
-        return asyncio.run(check())
+        return asyncio.run(check(webhook=args.webhook))
     try:
         settings = load_settings()
         # The terminal is the simulator's chat: keep the log out of it but for warnings.
@@ -325,7 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "export":
             return asyncio.run(export_ledger(settings, Path(args.file), args.area))
         elif args.command == "run":
-            return _run(settings)
+            return _run(settings, webhook=args.webhook, standby=args.standby)
         elif args.command == "simulate":
             # The simulator sits above this module (it drives the Application built here), so
             # it is found by name when asked for, not imported: the layers only point down.
@@ -383,19 +419,20 @@ PG_BACKUP = (
 )
 
 
-async def check() -> int:
-    """`check`: one line per check; exit status 1 when one fails."""
+async def check(*, webhook: bool = False) -> int:
+    """`check`: one line per check; exit status 1 when one fails. `webhook`: the bot runs
+    with `run --webhook`, so its webhook must be set; else it polls and none may be."""
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(checks.Result("settings", False, str(exc)).line())
         return 1
     logs.setup(settings, level="WARNING")  # the lines below are the report
-    # Polling is the only way this bot takes updates: no webhook may be set.
+    wanted = (settings.webhook_url or "") if webhook else ""
     results = [
-        checks.settings_result(settings),
+        checks.settings_result(settings, webhook=webhook),
         await checks.database_result(settings),
-        *await checks.bot_api_results(settings, webhook_url=""),
+        *await checks.bot_api_results(settings, webhook_url=wanted),
     ]
     for result in results:
         print(result.line())
@@ -500,17 +537,57 @@ async def copy_database(settings: Settings, to: str) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool = False, standby: bool = False) -> int:
     if settings.bot_token is None:
         raise SettingsError("BOT_TOKEN: required to run the bot (get one from @BotFather)")
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        raise SettingsError("WEBHOOK_URL and WEBHOOK_SECRET: required to run with --webhook")
+    if standby and settings.database_url.startswith("sqlite"):
+        raise SettingsError("--standby: PostgreSQL only (SQLite is one machine's file)")
     asyncio.run(ensure_migrated(settings))  # before any network, so the message is clear
+    while True:
+        if standby:  # nothing is loaded until this instance is the one to run
+            asyncio.run(wait_until_free(settings))
+        try:
+            return _serve(settings, webhook=webhook)
+        except AnotherInstance:
+            if not standby:
+                raise
+            log.info("another standby took over first; waiting again")
+
+
+async def wait_until_free(settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        log.info("standing by: another instance is active")
+        while True:  # polled: PostgreSQL has no wait with a timeout for a session lock
+            if await instance.is_free(engine):
+                break
+            await asyncio.sleep(STANDBY_POLL)
+        log.info("the active instance is gone: taking over")
+    finally:
+        await engine.dispose()
+
+
+def _serve(settings: Settings, *, webhook: bool) -> int:
     application = build_application(settings, exclusive=True)
     try:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        if webhook:
+            assert settings.webhook_url is not None and settings.webhook_secret is not None
+            # python-telegram-bot checks the secret-token header of every request (403 when
+            # wrong) and hands the update to the queue, whose inbox stores it before the 200.
+            application.run_webhook(
+                listen=settings.webhook_listen, port=settings.webhook_port,
+                url_path=settings.webhook_path, webhook_url=settings.webhook_url,
+                secret_token=settings.webhook_secret.get_secret_value(),
+                allowed_updates=Update.ALL_TYPES,
+            )  # fmt: skip
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
     except (InvalidToken, NetworkError) as exc:
         print(f"cannot use the Bot API at {settings.bot_api_base_url}: {exc}", file=sys.stderr)
         return 1
-    return 0
+    return 3 if application.bot_data.get("lost_claim") else 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 from functools import cached_property
 from typing import Any, Literal
@@ -51,6 +52,16 @@ class Settings(BaseSettings):
     ledger_max_rows: int = Field(default=_LIMITS.max_rows, ge=2)
     ledger_max_columns: int = Field(default=_LIMITS.max_columns, ge=7, le=16_384)
     ledger_max_shared_strings_mb: float = Field(default=_LIMITS.max_shared_strings_bytes / MB, gt=0)
+    # Webhook mode (`run --webhook`): Telegram posts updates to WEBHOOK_URL, which a reverse
+    # proxy forwards to WEBHOOK_LISTEN:WEBHOOK_PORT/WEBHOOK_PATH; every request must carry
+    # WEBHOOK_SECRET in Telegram's secret-token header.
+    webhook_url: str | None = Field(default=None, description="public https URL of the webhook")
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = "telegram"
+    webhook_secret: SecretStr | None = Field(
+        default=None, description="1-256 characters of A-Z a-z 0-9 _ -"
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = Field(
         default="text", description="text lines, or one JSON object per line"
@@ -65,6 +76,14 @@ class Settings(BaseSettings):
         if not isinstance(value, str):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_token(cls, value: SecretStr | None) -> SecretStr | None:
+        text = value.get_secret_value() if value else None
+        if text is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", text):
+            raise ValueError("1 to 256 characters of A-Z a-z 0-9 _ - (Telegram's rule)")
+        return value
 
     @field_validator("database_url")
     @classmethod

@@ -30,10 +30,18 @@ class Situation(StrEnum):
     OTHER = "other"
 
 
+# The situation a check-in's red flag is reported as, the gravest first (the report a visit
+# leads to names the first of its flags in this order); signs of harm are suspected harm.
 FROM_RED_FLAG = {
+    RedFlag.HARM_OR_NEGLECT: Situation.ABUSE,
     RedFlag.LIVING_ALONE: Situation.LIVING_ALONE,
     RedFlag.DROPOUT_RISK: Situation.DROPOUT,
-    RedFlag.HARM_OR_NEGLECT: Situation.ABANDONED,
+}
+# The check-in question whose answer raised the flag (its note is the volunteer's own words).
+RED_FLAG_QUESTION = {
+    RedFlag.HARM_OR_NEGLECT: "care",
+    RedFlag.LIVING_ALONE: "care",
+    RedFlag.DROPOUT_RISK: "study",
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
+from care.text import visible
+
 
 class Role(StrEnum):
     VOLUNTEER = "volunteer"
@@ -96,7 +98,7 @@ class Viewer:
 
 def clean_name(text: str) -> str | None:
     """A person's display name: trimmed, single-spaced, printable, 1–40 characters."""
-    name = " ".join(text.split())
+    name = " ".join(visible(text).split())
     if not name or len(name) > MAX_NAME_LENGTH or name.startswith("/"):
         return None
     if any(not ch.isprintable() for ch in name):

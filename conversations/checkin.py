@@ -38,7 +38,16 @@ from service.actions import CHECK_IN, REPORT_FROM_VISIT
 from service.visits import CheckIn, VisitedChild, due_of, overdue_first
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, ChoicesFn, Forbidden, Form, Invalid, Question, Rows
+from toolkit.form import (
+    Answers,
+    ChoicesFn,
+    Forbidden,
+    Form,
+    Invalid,
+    Question,
+    Rows,
+    free_text,
+)
 
 CHECKIN = Command("checkin", Role.VOLUNTEER, mark("cmd.checkin"), menu=3)
 
@@ -65,7 +74,8 @@ async def _children(context: BotContext, _answers: Answers) -> list[tuple[str, s
     options = []
     for child in overdue_first(await children_of(context), today):
         late = days_overdue(due_of(child), today)
-        text = t("checkin.child_overdue", name=child.name, days=late) if late else child.name
+        text = (t.n("checkin.child_overdue", late, name=child.name, days=late) if late
+                else child.name)  # fmt: skip
         options.append((str(child.id), text))
     return options
 
@@ -126,24 +136,6 @@ async def _other_day(text: str, context: BotContext, answers: Answers) -> str:
     return await _check_day(day, context, answers)
 
 
-def _details(text: str) -> str:
-    value = " ".join(text.split())
-    if not 0 < len(value) <= DETAILS_LIMIT:
-        raise Invalid(mark("checkin.details_length"), limit=DETAILS_LIMIT)
-    return value
-
-
-async def _parse_details(text: str, _context: BotContext, _answers: Answers) -> str:
-    return _details(text)
-
-
-async def _parse_long(text: str, _context: BotContext, _answers: Answers) -> str:
-    value = text.strip()
-    if not 0 < len(value) <= 1000:
-        raise Invalid(mark("checkin.details_length"), limit=1000)
-    return value
-
-
 def _choices(enum: type[E], names: Mapping[E, str]) -> ChoicesFn:
     async def choices(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
         return _options(context, enum, names)
@@ -153,7 +145,7 @@ def _choices(enum: type[E], names: Mapping[E, str]) -> ChoicesFn:
 
 def _follow_up(key: str, ask: str, label: str) -> Question:
     return Question(
-        f"{key}_note", ask, label, parse=_parse_details, skippable=True,
+        f"{key}_note", ask, label, parse=free_text(DETAILS_LIMIT), skippable=True,
         applies=lambda a: needs_details(key, a.get(key)),
     )  # fmt: skip
 
@@ -186,9 +178,9 @@ QUESTIONS = [
     Question("safety", mark("checkin.ask_safety"), mark("checkin.ask_safety.short"),
              choices=_choices(Safety, labels.SAFETY), multi=True),
     Question("wishes", mark("checkin.ask_wishes"), mark("checkin.ask_wishes.short"),
-             parse=_parse_long, skippable=True),
+             parse=free_text(1000, keep_lines=True), skippable=True),
     Question("problems", mark("checkin.ask_problems"), mark("checkin.ask_problems.short"),
-             parse=_parse_long, media=frozenset({"voice"}), skippable=True),
+             parse=free_text(1000, keep_lines=True), media=frozenset({"voice"}), skippable=True),
 ]  # fmt: skip
 
 

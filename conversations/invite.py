@@ -155,7 +155,10 @@ async def pick(update: Update, context: BotContext) -> int:
     await query.answer()
     _forget(context)
     t = context.t
-    await query.edit_message_text(
+    await query.edit_message_reply_markup(None)
+    assert update.effective_chat is not None
+    # The one message meant to be forwarded (to the invitee): every other is protected.
+    await update.effective_chat.send_message(
         t(
             "invite.created",
             role=t(labels.ROLE[role]),
@@ -163,7 +166,8 @@ async def pick(update: Update, context: BotContext) -> int:
             link=invite_link(context.bot.username, issued.code),
             code=issued.code,
             until=t.datetime(issued.expires_at),
-        )
+        ),
+        protect_content=False,
     )
     return ConversationHandler.END
 

@@ -120,8 +120,8 @@ async def confirmed(update: Update, context: BotContext) -> int:
         return ConversationHandler.END
     _forget(context)
     await query.message.chat.send_message(  # type: ignore[union-attr]
-        context.t("ledger.done", create=len(plan.create), update=len(plan.update),
-                  rejected=plan.rejected)
+        context.t.n("ledger.done", plan.rejected, create=len(plan.create),
+                    update=len(plan.update), rejected=plan.rejected)
     )  # fmt: skip
     return ConversationHandler.END
 

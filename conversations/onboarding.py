@@ -25,6 +25,7 @@ from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.flows import anything_else, fallbacks
 from toolkit.keyboards import column
+from toolkit.main_menu import main_keyboard, main_menu
 from toolkit.menus import help_text, set_menu
 from toolkit.saving import NotSaved, patiently, quietly
 
@@ -64,7 +65,8 @@ async def _begin(update: Update, context: BotContext, code: str) -> int:
     if viewer is not None:
         key = mark("start.already_registered") if code else mark("start.welcome_back")
         await message.reply_text(
-            context.t(key, name=viewer.name) + "\n\n" + help_text(viewer.role, context.t)
+            context.t(key, name=viewer.name) + "\n\n" + help_text(viewer.role, context.t),
+            reply_markup=main_keyboard(viewer.role, context.t),
         )
         return ConversationHandler.END
     if not code:
@@ -163,7 +165,7 @@ async def chose_gender(update: Update, context: BotContext) -> int:
     await plan_reply(
         context.services, key=f"onboarding:{person.id}", chat_id=user.id,
         text=context.t("onboarding.done", name=person.name) + "\n\n" + help_text(role, context.t),
-        person_id=person.id,
+        buttons=main_menu(role, context.t), person_id=person.id,
     )  # fmt: skip
     return ConversationHandler.END
 

@@ -4,14 +4,17 @@ reads and the writes are use cases (service.pairing), which check role and area.
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import CallbackQueryHandler, ConversationHandler
+from collections.abc import Callable
+
+from telegram import ForceReply, Message, Update
+from telegram.ext import CallbackQueryHandler, ConversationHandler, MessageHandler, filters
 
 from care.children import age_on
 from care.pairing import Rule
 from care.roles import Role
+from care.text import visible
 from locales import _ as mark
-from locales import labels
+from locales import in_every_language, labels
 from service import pairing
 from service.actions import PAIR_CHILD, UNPAIR_CHILD, Action
 from toolkit.commands import Command
@@ -19,6 +22,7 @@ from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 from toolkit.guard import Callback
 from toolkit.keyboards import child_label, keyboard
+from toolkit.replies import ReplyTo
 
 PAIR = Command("pair", Role.SUPERVISOR, mark("cmd.pair"), menu=4)
 UNPAIR = Command("unpair", Role.SUPERVISOR, mark("cmd.unpair"), menu=5)
@@ -144,14 +148,21 @@ PAIR_FORM = Form(
 )
 
 
-async def _by_name(update: Update, context: BotContext, form: Form, card: Action) -> int:
+ASK_NAME = mark("pair.ask_name")
+
+
+async def _by_name(
+    update: Update, context: BotContext, form: Form, card: Action, name: str = ""
+) -> int:
     """`/pair NAME`, `/unpair NAME`: one match starts the flow; several are offered as
-    buttons (`card`, as on a child's card), which start it too."""
+    buttons (`card`, as on a child's card), which start it too. Without a name, the name is
+    asked for: a reply to that question gives it (toolkit.replies)."""
     viewer, t = context.viewer, context.t
     assert viewer is not None and update.effective_message is not None
-    name = " ".join(context.args or []).strip()[:40]
+    name = name or " ".join(context.args or []).strip()[:40]
     if not name:
-        await update.effective_message.reply_text(t("pair.usage"))
+        hint = ForceReply(input_field_placeholder=t("child.name_hint"))
+        await update.effective_message.reply_text(t(ASK_NAME, command=form.name), reply_markup=hint)
         return ConversationHandler.END
     lines, total = await pairing.find_children(context.services, viewer, name, limit=10)
     if total == 1:
@@ -171,6 +182,33 @@ async def _by_name(update: Update, context: BotContext, form: Form, card: Action
 
 async def pair_command(update: Update, context: BotContext) -> int:
     return await _by_name(update, context, PAIR_FORM, PAIR_CHILD)
+
+
+def _from_reply(form: Form, card: Action) -> Callback:
+    """A reply to "which child?" asked by `form`'s command: the name it gives."""
+
+    async def start(update: Update, context: BotContext) -> int:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        return await _by_name(update, context, form, card, visible(message.text)[:40])
+
+    return start
+
+
+def _asked_by(form: Form) -> Callable[[Message], bool]:
+    asked = {text.replace("{command}", form.name) for text in in_every_language(ASK_NAME)}
+
+    def check(message: Message) -> bool:
+        quoted = message.reply_to_message
+        return bool(quoted and quoted.from_user and quoted.from_user.is_bot
+                    and quoted.text in asked)  # fmt: skip
+
+    return check
+
+
+def _replied(form: Form, card: Action, command: Command) -> MessageHandler[BotContext, int]:
+    text = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND & filters.REPLY
+    return MessageHandler(text & ReplyTo(_asked_by(form)), command.guard(_from_reply(form, card)))
 
 
 def _from_card(form: Form, card: Action) -> Callback:
@@ -246,6 +284,7 @@ def handlers() -> list[ConversationHandler[BotContext]]:
         PAIR_FORM.handlers(
             [
                 PAIR.handler(pair_command),
+                _replied(PAIR_FORM, PAIR_CHILD, PAIR),
                 CallbackQueryHandler(
                     PAIR.guard(_from_card(PAIR_FORM, PAIR_CHILD)), pattern=PAIR_CHILD.pattern
                 ),
@@ -254,6 +293,7 @@ def handlers() -> list[ConversationHandler[BotContext]]:
         UNPAIR_FORM.handlers(
             [
                 UNPAIR.handler(unpair_command),
+                _replied(UNPAIR_FORM, UNPAIR_CHILD, UNPAIR),
                 CallbackQueryHandler(
                     UNPAIR.guard(_from_card(UNPAIR_FORM, UNPAIR_CHILD)),
                     pattern=UNPAIR_CHILD.pattern,

@@ -18,7 +18,7 @@ from service import reports as service
 from service.actions import REPORT_FROM_VISIT
 from toolkit.commands import Command
 from toolkit.context import BotContext
-from toolkit.form import Answers, Forbidden, Form, Invalid, ParseFn, Question
+from toolkit.form import Answers, Forbidden, Form, Invalid, ParseFn, Question, free_text
 
 URGENT_COMMAND = Command("urgent", Role.VOLUNTEER, mark("cmd.urgent"), menu=1)
 REPORT_COMMAND = Command("report", Role.VOLUNTEER, mark("cmd.report"), menu=2)
@@ -139,7 +139,7 @@ def _questions(urgent: bool) -> list[Question]:
         return [
             situation, *child,
             Question("seen", mark("report.ask_line"), mark("report.ask_seen.short"),
-                     parse=_text(500), media=frozenset({"voice", "photo"}), skippable=True),
+                     parse=free_text(500), media=frozenset({"voice", "photo"}), skippable=True),
         ]  # fmt: skip
     return [
         *child, situation,
@@ -147,7 +147,7 @@ def _questions(urgent: bool) -> list[Question]:
         Question("danger", mark("report.ask_danger"), mark("report.ask_danger.short"),
                  choices=_yes_no, notices={"yes": mark("report.call_110")}),
         Question("seen", mark("report.ask_seen"), mark("report.ask_seen.short"),
-                 parse=_text(2000), media=frozenset({"voice", "photo"})),
+                 parse=free_text(2000, keep_lines=True), media=frozenset({"voice", "photo"})),
         Question("location", mark("report.ask_location"), mark("report.ask_location.short"),
                  media=frozenset({"location"}), skippable=True),
     ]  # fmt: skip
@@ -183,6 +183,8 @@ async def from_visit(update: Update, context: BotContext) -> int:
     await query.answer()
     answers = {"key": found.draft_key, "urgent": True, "child": str(found.child_id),
                "situation": found.situation.value, "visit": found.visit_id}  # fmt: skip
+    if found.description:  # the volunteer's own words, shown in the summary to confirm
+        answers["seen"] = found.description[:500]
     return await URGENT.start(update, context, answers)
 
 

@@ -11,15 +11,8 @@ from locales import _ as mark
 from service import cases as service
 from service.actions import CASE_RESOLVE
 from toolkit.context import BotContext
-from toolkit.form import Answers, Forbidden, Form, Invalid, Question
+from toolkit.form import Answers, Forbidden, Form, Question, free_text
 from toolkit.guard import guarded
-
-
-async def _outcome(text: str, _context: BotContext, _answers: Answers) -> str:
-    value = " ".join(text.split())
-    if not 2 <= len(value) <= 1000:
-        raise Invalid(mark("checkin.details_length"), limit=1000)
-    return value
 
 
 async def _may_resolve(context: BotContext, answers: Answers) -> bool:
@@ -49,7 +42,8 @@ RESOLVE = Form(
     prefix="rs",
     questions=[
         Question(
-            "outcome", mark("case.ask_outcome"), mark("case.ask_outcome.short"), parse=_outcome
+            "outcome", mark("case.ask_outcome"), mark("case.ask_outcome.short"),
+            parse=free_text(1000, shortest=2),
         )
     ],
     summary=_summary,

@@ -62,14 +62,15 @@ async def _reasons(context: BotContext, _answers: Answers) -> list[tuple[str, st
 
 
 async def _lengths(context: BotContext, _answers: Answers) -> list[tuple[str, str]]:
-    return [(str(n), context.t("snooze.days", n=n)) for n in SNOOZE_DAYS]
+    return [(str(n), context.t.n("snooze.days", n, n=n)) for n in SNOOZE_DAYS]
 
 
 async def _snooze_summary(context: BotContext, answers: Answers) -> str:
     key = REASON_LABELS[answers["reason"]]
     reason = context.t(key)
     name = await _name(context, answers)
-    return context.t("snooze.summary", name=name, n=answers["length"], reason=reason)
+    days = int(answers["length"])
+    return context.t.n("snooze.summary", days, name=name, n=days, reason=reason)
 
 
 async def _snooze_save(update: Update, context: BotContext, answers: Answers) -> str:

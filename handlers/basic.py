@@ -16,6 +16,7 @@ from service.actions import Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.keyboards import column
+from toolkit.main_menu import main_keyboard
 from toolkit.menus import help_text, set_menu
 
 HELP = Command("help", None, mark("cmd.help"), menu=5, guest=True)
@@ -27,7 +28,8 @@ CHOOSE = Action("lang")
 async def show_help(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     role = context.viewer.role if context.viewer else None
-    await update.effective_message.reply_text(help_text(role, context.t))
+    menu = main_keyboard(role, context.t) if role else None
+    await update.effective_message.reply_text(help_text(role, context.t), reply_markup=menu)
 
 
 async def ask_language(update: Update, context: BotContext) -> None:
@@ -47,9 +49,13 @@ async def set_language(update: Update, context: BotContext) -> None:
         return
     context.t = context.services.translator(locale)
     await query.answer()
-    await query.edit_message_text(context.t("language.set"))
+    await query.edit_message_reply_markup(None)
     await set_menu(
         context.bot, chat_id=context.viewer.tg_user_id, role=context.viewer.role, t=context.t
+    )
+    assert update.effective_chat is not None  # said with the main menu in the new language
+    await update.effective_chat.send_message(
+        context.t("language.set"), reply_markup=main_keyboard(context.viewer.role, context.t)
     )
 
 

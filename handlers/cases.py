@@ -32,13 +32,14 @@ def _age(t: Translator, since: datetime, now: datetime) -> str:
         return t("cases.minutes", n=minutes)
     if minutes < 48 * 60:
         return t("cases.hours", n=minutes // 60)
-    return t("cases.days", n=minutes // (24 * 60))
+    days = minutes // (24 * 60)
+    return t.n("cases.days", days, n=days)
 
 
 async def list_cases(update: Update, context: BotContext) -> None:
     viewer, t, services = context.viewer, context.t, context.services
     assert viewer is not None and update.effective_chat is not None
-    found = await service.open_cases(services, viewer, limit=SHOWN)
+    found = await service.open_cases(services, viewer, limit=SHOWN + 1)  # one more: are there?
     if found is None:
         await update.effective_chat.send_message(t("guard.forbidden"))
         return
@@ -47,7 +48,9 @@ async def list_cases(update: Update, context: BotContext) -> None:
         return
     now = services.now()
     lines, rows = [t("cases.title", area=viewer.area_path)], []
-    for case, path in found:
+    if len(found) > SHOWN:  # the header says the list is cut
+        lines.append(t.n("cases.shown_first", SHOWN, count=SHOWN))
+    for case, path in found[:SHOWN]:
         assert case.id is not None  # read back from the database
         status = t(labels.STATUS[Status(case.status)])
         line = t("cases.line", mark="🚨" if case.urgent else "📋", number=number_of(services, case),

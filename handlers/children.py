@@ -27,6 +27,7 @@ from service.actions import (
 from storage.children import ChildLine
 from toolkit.commands import Command
 from toolkit.context import BotContext
+from toolkit.filters import clear_button, describe, village_path
 from toolkit.keyboards import child_label, keyboard, pager
 from toolkit.replies import ReplyTo
 
@@ -144,8 +145,19 @@ async def _show(update: Update, context: BotContext, listing: Listing) -> None:
             (t("children.filter_colour"), listing.choose(BY_COLOUR)),
         ]
     )
-    text = t("children.title", area=viewer.area_path, count=found.total, page=listing.page + 1,
+    # the header names the village chosen and every active filter; one button clears them all
+    area, village = viewer.area_path, None
+    if listing.village_id:
+        paths = {v.id: v.path for v in await service.villages(context.services, viewer)}
+        village = village_path(t, listing.village_id, paths)
+        area = paths.get(listing.village_id, area)
+    text = t("children.title", area=area, count=found.total, page=listing.page + 1,
              pages=found.pages)  # fmt: skip
+    filters = listing.filters()
+    active = describe(t, village=village, category=filters.category, colour=filters.colour)
+    if active:
+        text += "\n" + active
+        rows.append([clear_button(t, Listing().data())])
     if found.total == 0:
         text += "\n" + t("children.none")
     if update.callback_query:
@@ -168,15 +180,15 @@ async def choose_filter(update: Update, context: BotContext) -> None:
     options: list[tuple[str, str]] = []
     if kind == BY_VILLAGE:
         villages = await service.villages(context.services, context.viewer)
-        options = [(t("children.all"), listing.data(village_id=0))] + [
+        options = [(t("children.all_villages"), listing.data(village_id=0))] + [
             (v.path.split("/", 1)[-1], listing.data(village_id=v.id)) for v in villages[:60]
         ]
     elif kind == BY_CATEGORY:
-        options = [(t("children.all"), listing.data(category=-1))] + [
+        options = [(t("children.all_categories"), listing.data(category=-1))] + [
             (t(labels.CATEGORY[c]), listing.data(category=i)) for i, c in enumerate(CATEGORIES)
         ]
     else:
-        options = [(t("children.all"), listing.data(colour=ALL_COLOURS))] + [
+        options = [(t("children.all_colours"), listing.data(colour=ALL_COLOURS))] + [
             (f"{labels.COLOUR_DOT[c]} {t(labels.COLOUR[c])}", listing.data(colour=c.value))
             for c in Colour
         ]

@@ -1,7 +1,9 @@
-"""`/export` (supervisors, admins): the area's ledger as XLSX, audited."""
+"""`/export` (supervisors, admins): the area's ledger as XLSX in an encrypted zip, its password
+shown once in a message of its own; audited."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import InputFile, Update
@@ -10,6 +12,7 @@ from telegram.ext import CommandHandler
 from care.roles import Role
 from locales import _ as mark
 from service import ledger
+from toolkit.archive import encrypted_zip, new_password
 from toolkit.commands import Command
 from toolkit.context import BotContext
 
@@ -30,10 +33,14 @@ async def export(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(context.t("guard.forbidden"))
         return
     today = context.services.today()
+    name = export_file_name(viewer.area_path, today.isoformat())
+    password = new_password()
+    packed = await asyncio.to_thread(encrypted_zip, name, data, password)
     await update.effective_message.reply_document(
-        InputFile(data, filename=export_file_name(viewer.area_path, today.isoformat())),
+        InputFile(packed, filename=name.removesuffix(".xlsx") + ".zip"),
         caption=context.t("export.caption", area=viewer.area_path),
     )
+    await update.effective_message.reply_text(context.t("export.password", password=password))
 
 
 def handlers() -> list[CommandHandler[Any, Any]]:

@@ -38,11 +38,10 @@ async def my_children(update: Update, context: BotContext) -> None:
         due = due_of(child)
         late = days_overdue(due, today)
         last = t.date(child.last_visit) if child.last_visit else t("mychildren.never")
-        key = mark("mychildren.line_overdue") if late else mark("mychildren.line")
-        lines.append(
-            t(key, name=child.name, last=last, due=t.date(due), days=late,
-              count=child.visits_this_year, minimum=YEARLY_MINIMUM)
-        )  # fmt: skip
+        params = dict(name=child.name, last=last, due=t.date(due), days=late,
+                      count=child.visits_this_year, minimum=YEARLY_MINIMUM)  # fmt: skip
+        overdue_line = t.n("mychildren.line_overdue", late, **params) if late else None
+        lines.append(overdue_line or t("mychildren.line", **params))
     rows = [[(t("mychildren.check_in", name=c.name), CHECK_IN(c.id))] for c in children[:BUTTONS]]
     text = "\n".join(lines)
     chunks = [text[i : i + MESSAGE_LIMIT] for i in range(0, len(text), MESSAGE_LIMIT)]

@@ -21,6 +21,7 @@ from service import overdue as use
 from service.actions import PAIR_CHILD, Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
+from toolkit.filters import clear_button, describe, village_path
 from toolkit.keyboards import keyboard, pager
 
 OVERDUE = Command("overdue", Role.DIRECTOR, mark("cmd.overdue"), menu=2)
@@ -70,7 +71,12 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
     if isinstance(found, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
         return
-    text = "\n".join([*_heading(context, found), *_lines(context, found)])
+    area, village = found.area_path, None
+    if view.village:  # the header names the village chosen (a forged one: as unknown)
+        villages = await use.villages(context.services, context.viewer)
+        paths = {} if isinstance(villages, use.Refusal) else {v.area_id: v.path for v in villages}
+        area, village = paths.get(view.village, area), village_path(t, view.village, paths)
+    text = "\n".join([*_heading(context, found, area, village), *_lines(context, found)])
     rows = [
         [
             (t("overdue.nudge", name=c.name), NUDGE(c.id)),
@@ -86,10 +92,10 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
     )  # fmt: skip
     if nav:
         rows.append(nav)
-    everything = data(TURN, view, page=0, colour=None, village=0)
     rows.append([(labels.COLOUR_DOT[c], data(TURN, view, page=0, colour=c)) for c in Colour]
-                + [(t("children.filter_village"), data(VILLAGE, view, page=0)),
-                   (t("children.all"), everything)])  # fmt: skip
+                + [(t("children.filter_village"), data(VILLAGE, view, page=0))])  # fmt: skip
+    if view.colour is not None or view.village:
+        rows.append([clear_button(t, data(TURN, use.Filter()))])
     if update.callback_query:
         await update.callback_query.answer()
         await update.callback_query.edit_message_text(text, reply_markup=keyboard(rows))
@@ -99,23 +105,30 @@ async def _show(update: Update, context: BotContext, view: use.Filter) -> None:
 
 async def _alert(update: Update, context: BotContext, key: str, **params: object) -> None:
     """One line: an alert over a pressed button, else a reply."""
-    text = context.t(key, **params)
+    await _say(update, context.t(key, **params))
+
+
+async def _say(update: Update, text: str) -> None:
     if update.callback_query:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message:
         await update.effective_message.reply_text(text)
 
 
-def _heading(context: BotContext, found: use.OverduePage) -> list[str]:
+def _heading(
+    context: BotContext, found: use.OverduePage, area: str, village: str | None
+) -> list[str]:
+    """The area shown (the village chosen, else the viewer's), the figures, active filters."""
     t, figures = context.t, found.figures
     share = (lambda n: round(100 * n / figures.paired)) if figures.paired else (lambda n: 100)
     lines = [
-        t("overdue.title", area=found.area_path, count=found.total),
+        t("overdue.title", area=area, count=found.total),
         t("overdue.figures", paired=figures.paired, within=share(figures.within_interval),
           on_track=share(figures.on_track)),
     ]  # fmt: skip
-    if found.filter.colour is not None:
-        lines.append(t("overdue.filtered", colour=t(labels.COLOUR[found.filter.colour])))
+    active = describe(t, village=village, colour=found.filter.colour)
+    if active:
+        lines.append(active)
     if found.total == 0:
         lines.append(t("overdue.none"))
     return lines
@@ -129,7 +142,7 @@ def _lines(context: BotContext, found: use.OverduePage) -> list[str]:
             lines.append(f"\n🏘 {village.rsplit('/', 1)[-1]}")
         names = "、".join(name for _, name in child.volunteers) or "—"
         dot, late = labels.COLOUR_DOT[Colour(child.colour)], days_overdue(child.due_on, found.today)
-        line = t("overdue.line", dot=dot, name=child.name, days=late, volunteers=names)
+        line = t.n("overdue.line", late, dot=dot, name=child.name, days=late, volunteers=names)
         if child.planned is not None:
             line += " · " + t("overdue.planned", day=t.date(child.planned))
         lines.append(line)
@@ -164,7 +177,7 @@ async def _nudged(update: Update, context: BotContext, done: use.Nudged | use.Re
     elif isinstance(done, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
     else:
-        await _alert(update, context, mark("overdue.nudged"), count=done.planned)
+        await _say(update, context.t.n("overdue.nudged", done.planned, count=done.planned))
 
 
 async def choose_village(update: Update, context: BotContext) -> None:
@@ -179,7 +192,7 @@ async def choose_village(update: Update, context: BotContext) -> None:
     if isinstance(found, use.Refusal):
         await _alert(update, context, mark("guard.forbidden"))
         return
-    options = [(context.t("children.all"), data(TURN, view, village=0))] + [
+    options = [(context.t("children.all_villages"), data(TURN, view, village=0))] + [
         (v.path.split("/", 1)[-1], data(TURN, view, village=v.area_id)) for v in found[:60]
     ]
     await query.answer()

@@ -82,7 +82,7 @@ async def reviewed(update: Update, context: BotContext) -> None:
     if isinstance(done, pairing.Refusal):
         await query.answer(context.t("child.forbidden"), show_alert=True)
         return
-    await query.answer(context.t("pair.reviewed", count=done.count), show_alert=True)
+    await query.answer(context.t.n("pair.reviewed", done.count, count=done.count), show_alert=True)
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -3,6 +3,10 @@
 Message ids are stable keys (``onboarding.ask_name``); every catalog must translate every key.
 The .po files are read with Babel at start-up, so there is no compile step to forget; fuzzy or
 empty entries are refused (and the catalog test fails on them).
+
+A message that counts something is a plural entry (``msgid_plural`` the same key, one
+``msgstr[i]`` per form the language has: Chinese one, English two) and is looked up with
+``t.n(key, n, **params)``, which picks the form through Babel's ``ngettext``.
 """
 
 from __future__ import annotations
@@ -10,11 +14,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache, lru_cache
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 LOCALES = ("zh_CN", "en")
 # Each language in itself, for the buttons that choose one (not translated, on purpose).
@@ -39,14 +47,32 @@ def po_path(locale: str) -> Path:
 
 
 @cache
-def catalog(locale: str) -> dict[str, str]:
+def _po(locale: str) -> Catalog:
     with po_path(locale).open("rb") as fh:
-        po = read_po(fh, locale=locale)
+        return read_po(fh, locale=locale)
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    """The singular entries (plural ones are read by `plurals`)."""
     return {
         str(m.id): str(m.string)
-        for m in po
+        for m in _po(locale)
         if m.id and m.string and not m.fuzzy and isinstance(m.id, str)
     }
+
+
+@cache
+def plurals(locale: str) -> Translations:
+    """The catalog as gettext reads it, for ``ngettext``: the form for n comes from the .po's
+    Plural-Forms header. A key missing here is looked up in the default catalog."""
+    compiled = BytesIO()
+    write_mo(compiled, _po(locale))  # fuzzy entries are left out
+    compiled.seek(0)
+    found = Translations(compiled, domain=DOMAIN)
+    if locale != LOCALES[0]:
+        found.add_fallback(plurals(LOCALES[0]))
+    return found
 
 
 @dataclass(frozen=True)
@@ -56,6 +82,12 @@ class Translator:
 
     def __call__(self, key: str, /, **params: object) -> str:
         text = catalog(self.locale).get(key) or catalog(LOCALES[0]).get(key) or key
+        return text.format(**params) if params else text
+
+    def n(self, key: str, n: int, /, **params: object) -> str:
+        """A counted message in the form for `n` ("1 day", "2 days"); `n` picks the form only,
+        the count is passed in `params` under the name the message uses."""
+        text = plurals(self.locale).ngettext(key, key, n)
         return text.format(**params) if params else text
 
     def date(self, day: date) -> str:
@@ -79,4 +111,9 @@ def _long_date(day: date, locale: str) -> str:
 
 def _(key: str) -> str:
     """Marks a key for extraction where it is looked up later (keyboards, tables)."""
+    return key
+
+
+def mark_plural(key: str) -> str:
+    """Marks a counted message's key (looked up later with `Translator.n`) for extraction."""
     return key

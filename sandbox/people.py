@@ -98,6 +98,12 @@ class SimPerson:
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return await self._send(message=self._message(**content))
 
+    async def edit(self, message_id: int, text: str) -> list[Sent]:
+        """Edits one of the person's own earlier messages (Telegram sends it as an update)."""
+        edited = {**self._message(text=text), "message_id": message_id,
+                  "edit_date": int(time.time())}  # fmt: skip
+        return await self._send(edited_message=edited)
+
     async def reply(self, text: str, to: Sent) -> list[Sent]:
         """Sends text as a reply to one of the bot's messages (as a ForceReply asks)."""
         quoted: JSON = {
@@ -162,7 +168,7 @@ class SimPerson:
             "from": self.telegram.bot,
             "text": message.text,
         }
-        if message.reply_markup:
+        if message.reply_markup and "inline_keyboard" in message.reply_markup:
             shown["reply_markup"] = message.reply_markup
         query = {
             "id": str(self.telegram.next_update_id()),

@@ -4,8 +4,9 @@ fake Bot API. No token, no network."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from care.children import Category, Colour
 from care.idcard import make_id
 from care.roles import Gender, Role
-from locales import Translator, locale_for
+from locales import Translator, labels, locale_for
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from sandbox.telegram import Sent
@@ -23,6 +24,8 @@ from settings import Settings
 from storage import areas, children, migrate, pairings, people
 from storage.db import make_engine, make_sessions
 from storage.models import Child
+from storage.types import utcnow
+from workers.jobs import run_due
 
 DEMO_AREAS = [
     "示范县/城关镇/东村",
@@ -97,6 +100,32 @@ async def _demo_children(session: AsyncSession) -> None:
 
 
 SETTLE = 0.3  # seconds to wait after each action for what the outbox's sender delivers
+SMALL = 8  # a bare number up to this presses a button of the newest message (if it has them)
+
+
+def _button(line: str, person: SimPerson) -> tuple[Sent, int] | None:
+    """The button a line presses: `:N` presses button N of the newest message with buttons; a
+    bare small number does so only when the newest message itself has buttons (otherwise it is
+    text, e.g. an ID or phone number being typed)."""
+    if line.startswith(":") and line[1:].isdigit():
+        with_buttons = [m for m in person.inbox if m.buttons]
+        return (with_buttons[-1], int(line[1:])) if with_buttons else None
+    newest = person.inbox[-1] if person.inbox else None
+    if line.isdigit() and int(line) <= SMALL and newest is not None and newest.buttons:
+        return newest, int(line)
+    return None
+
+
+def _moved(offset: timedelta) -> datetime:
+    return utcnow() + offset
+
+
+def _duration(text: str) -> timedelta | None:
+    """`+3d`, `+2h`, `+30m`: how far the clock moves."""
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if len(text) < 3 or text[0] != "+" or text[-1] not in units or not text[1:-1].isdigit():
+        return None
+    return timedelta(**{units[text[-1]]: int(text[1:-1])})
 
 
 class Screen:
@@ -144,7 +173,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
             **{str(tg): box.person(tg, name, "zh-hans") for tg, name, *_ in DEMO_PEOPLE},
         }
         me = cast["new"]
-        screen = Screen(t)
+        screen, offset = Screen(t), timedelta()
         print(t("sim.intro", code=code))
         print(t("sim.commands"))
         while True:
@@ -154,6 +183,8 @@ async def simulate(settings: Settings, database_url: str) -> None:
                 break
             if not line:
                 continue
+            # The simulator's own lines in the language of whoever you are now.
+            t = screen.t = Translator(locale_for(me.language_code, t.locale), settings.tz)
             if line in (":q", ":quit"):
                 break
             if line.startswith(":as"):
@@ -168,8 +199,11 @@ async def simulate(settings: Settings, database_url: str) -> None:
                     screen.catch_up(me)  # e.g. the alert of a report made meanwhile
                 continue
             if line == ":who":
+                roles = {str(tg): (role, path) for tg, _n, role, path, _g in DEMO_PEOPLE}
                 for key, p in cast.items():
-                    print(f"  {key}: {p.first_name}")
+                    role, path = roles.get(key, (None, ""))
+                    what = f"{t(labels.ROLE[role])} · {path}" if role else t("sim.newcomer")
+                    print(f"  {key}: {p.first_name} — {what}")
                 continue
             if line.startswith(":new"):
                 parts = line.split()
@@ -178,13 +212,32 @@ async def simulate(settings: Settings, database_url: str) -> None:
                 me = cast[name] = box.person(300 + len(cast), name, lang)
                 print(t("sim.new_person", name=name, locale=locale_for(lang, "zh_CN")))
                 continue
-            if line.isdigit() and me.inbox:
-                with_buttons = [m for m in me.inbox if m.buttons]
-                if not with_buttons or not 0 < int(line) <= len(with_buttons[-1].buttons):
+            if line.startswith(":clock"):
+                moved = _duration(line[6:].strip())
+                if moved is None:
+                    print(t("sim.clock_usage"))
+                    continue
+                offset += moved
+                box.services.now = functools.partial(_moved, offset)
+                print(t("sim.clock", now=t.datetime(box.services.now())))
+                await run_due(box.application)
+            elif line.startswith((":file", ":photo", ":voice")):
+                kind, _, path = line.partition(" ")
+                if kind == ":file":
+                    try:
+                        content = await asyncio.to_thread(Path(path).read_bytes)
+                    except OSError:
+                        print(t("sim.no_file", path=path))
+                        continue
+                    screen.show(await me.send_document(Path(path).name, content))
+                else:
+                    screen.show(await (me.send_photo() if kind == ":photo" else me.send_voice()))
+            elif (button := _button(line, me)) is not None:
+                target, number = button
+                if not 0 < number <= len(target.buttons):
                     print(t("sim.no_such_button"))
                     continue
-                target = with_buttons[-1]
-                screen.show(await me.press_data(target.buttons[int(line) - 1][1], target))
+                screen.show(await me.press_data(target.buttons[number - 1][1], target))
             else:
                 link = LINK.search(line)
                 screen.show(await me.send(f"/start {link.group(1)}" if link else line))

@@ -32,6 +32,7 @@ class Sent:
     document: JSON | None = None
     edits: int = 0
     deleted: bool = False
+    protected: bool = False  # not to be forwarded or saved (protect_content)
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -101,7 +102,7 @@ class FakeTelegram:
         # what people sent, per chat (message id -> update content), until deleted
         self.from_people: dict[int, dict[int, JSON]] = defaultdict(dict)
         self._message_ids = itertools.count(1000)
-        self.webhook_url = ""  # "": no webhook, updates wait for getUpdates
+        self.webhook: JSON = {}  # what setWebhook was given (its secret included)
 
     # -- the Telegram side: what people do ---------------------------------------------------
 
@@ -184,15 +185,16 @@ class FakeTelegram:
         return self.bot
 
     async def _api_deleteWebhook(self, _p: JSON) -> bool:
-        self.webhook_url = ""
+        self.webhook = {}
+        return True
+
+    async def _api_setWebhook(self, p: JSON) -> bool:
+        self.webhook = {k: v for k, v in p.items() if k != "certificate"}
         return True
 
     async def _api_getWebhookInfo(self, _p: JSON) -> JSON:
-        return {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": self.updates.qsize(),
-        }
+        url = str(self.webhook.get("url", ""))
+        return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
 
     async def _api_getUpdates(self, p: JSON) -> list[JSON]:
         timeout = float(p.get("timeout") or 0)
@@ -241,9 +243,9 @@ class FakeTelegram:
         if len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
         chat_id = int(p["chat_id"])
-        return self._store(
-            chat_id, Sent(chat_id, self.next_message_id(), text, p.get("reply_markup"))
-        )
+        sent = Sent(chat_id, self.next_message_id(), text, p.get("reply_markup"))
+        sent.protected = p.get("protect_content") in (True, "true", "True")
+        return self._store(chat_id, sent)
 
     async def _api_sendDocument(self, p: JSON) -> JSON:
         chat_id = int(p["chat_id"])
@@ -258,6 +260,7 @@ class FakeTelegram:
             "file_size": len(doc.get("content", b"")),
         }
         sent = Sent(chat_id, self.next_message_id(), caption, p.get("reply_markup"), document)
+        sent.protected = p.get("protect_content") in (True, "true", "True")
         sent.document = {**document, "content": doc.get("content", b"")}
         return self._store(chat_id, sent)
 

@@ -152,8 +152,8 @@ async def _nudge(
             if person is None:
                 continue
             t = services.translator(person.locale)
-            text = t("overdue.nudge_text", name=child.name,
-                     days=days_overdue(child.due_on, today))  # fmt: skip
+            late = days_overdue(child.due_on, today)
+            text = t.n("overdue.nudge_text", late, name=child.name, days=late)
             buttons = (((t("mychildren.check_in", name=child.name), CHECK_IN(child.id)),),)
             messages.append(Message(nudge_key(child.id, person_id, today), person.tg_user_id,
                                     text, buttons, person_id))  # fmt: skip

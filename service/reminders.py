@@ -21,7 +21,7 @@ from care.reminders import (
 )
 from care.roles import Role, town_of, within
 from care.visits import days_overdue
-from locales import Translator, labels
+from locales import Translator, labels, mark_plural
 from locales import _ as mark
 from service.actions import CHECK_IN, PLAN_VISIT, SNOOZE
 from service.services import Services
@@ -31,8 +31,8 @@ from storage.outbox import Message
 
 BUTTONS_FOR = 4  # children with buttons in one message (the rest: /mychildren)
 LINES = {
-    Kind.VISIT_ESCALATED: mark("remind.escalated"),
-    Kind.VISIT_OVERDUE: mark("remind.overdue"),
+    Kind.VISIT_ESCALATED: mark_plural("remind.escalated"),
+    Kind.VISIT_OVERDUE: mark_plural("remind.overdue"),
     Kind.VISIT_DUE: mark("remind.due"),
     Kind.VISIT_SOON: mark("remind.soon"),
     Kind.VISIT_PLANNED: mark("remind.planned"),
@@ -42,6 +42,7 @@ LINES = {
     Kind.FESTIVAL_SOON: mark("remind.festival_soon"),
     Kind.LEDGER_REVIEW: mark("remind.ledger_review"),
 }
+COUNTED = {Kind.VISIT_ESCALATED, Kind.VISIT_OVERDUE}  # their lines say how many days overdue
 VISITS = {Kind.VISIT_OVERDUE, Kind.VISIT_DUE, Kind.VISIT_SOON, Kind.VISIT_PLANNED}
 SUPERVISED = "supervised"  # an escalation as the child's supervisor sees it
 
@@ -109,11 +110,14 @@ def render(
     with_buttons: list[int] = []
     for item in items:
         name, village = children.get(item.child_id or 0, ("", ""))
-        key = mark("remind.escalated_supervisor") if item.extra == SUPERVISED else LINES[item.kind]
+        key = (mark_plural("remind.escalated_supervisor") if item.extra == SUPERVISED
+               else LINES[item.kind])  # fmt: skip
         festival = t(labels.CARE_DATE[CareDate(item.extra)]) if item.kind in (
             Kind.FESTIVAL, Kind.FESTIVAL_SOON) else ""  # fmt: skip
-        lines.append(t(key, name=name, village=village, day=t.date(item.on),
-                       days=days_overdue(item.on, today), festival=festival))  # fmt: skip
+        late = days_overdue(item.on, today)
+        params = dict(name=name, village=village, day=t.date(item.on), days=late,
+                      festival=festival)  # fmt: skip
+        lines.append(t.n(key, late, **params) if item.kind in COUNTED else t(key, **params))
         own_child = item.kind in VISITS or (item.kind == Kind.VISIT_ESCALATED and not item.extra)
         if own_child and item.child_id and item.child_id not in with_buttons:
             with_buttons.append(item.child_id)

@@ -3,10 +3,11 @@ transaction (the outbox), once per draft; and a report begun from a check-in's r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from care.access import child_scope
-from care.cases import FROM_RED_FLAG, Situation
+from care.cases import FROM_RED_FLAG, RED_FLAG_QUESTION, Situation
 from care.roles import Viewer
 from care.visits import RedFlag
 from service.alerts import first_round_due, number_of, plan_round
@@ -96,6 +97,7 @@ class FromVisit:
     visit_id: int
     child_id: int
     situation: Situation
+    description: str = ""  # what the volunteer wrote about the answer that raised the flag
 
     @property
     def draft_key(self) -> str:
@@ -111,5 +113,8 @@ async def from_visit(services: Services, viewer: Viewer, visit_id: int) -> FromV
     if visit is None or visit.person_id != viewer.person_id or not visit.red_flags:
         return None
     assert visit.id is not None
-    flag = RedFlag(visit.red_flags.split(",")[0])
-    return FromVisit(visit.id, visit.child_id, FROM_RED_FLAG[flag])
+    raised = {RedFlag(flag) for flag in visit.red_flags.split(",")}
+    flag = next(f for f in FROM_RED_FLAG if f in raised)
+    notes: dict[str, str] = json.loads(visit.notes or "{}")
+    words = notes.get(RED_FLAG_QUESTION[flag], "")
+    return FromVisit(visit.id, visit.child_id, FROM_RED_FLAG[flag], words)

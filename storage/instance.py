@@ -28,6 +28,18 @@ class Claim:
     file: int | None = None  # SQLite: the lock file's descriptor
     connection: AsyncConnection | None = None  # PostgreSQL: the connection holding the lock
 
+    async def holds(self) -> bool:
+        """Whether the claim still stands (PostgreSQL: its connection answers; the lock goes
+        with the connection)."""
+        if self.connection is None:
+            return self.file is not None
+        try:
+            await self.connection.scalar(text("SELECT 1"))
+            await self.connection.commit()
+        except Exception:
+            return False
+        return True
+
     async def release(self) -> None:
         if self.file is not None:
             os.close(self.file)  # closing the descriptor drops the lock
@@ -49,6 +61,15 @@ async def claim(engine: AsyncEngine) -> Claim | None:
         await connection.close()
         return None
     return Claim(connection=connection)
+
+
+async def is_free(engine: AsyncEngine) -> bool:
+    """Whether no instance holds the claim now (tried, then let go at once)."""
+    found = await claim(engine)
+    if found is None:
+        return False
+    await found.release()
+    return True
 
 
 def _claim_file(path: Path) -> Claim | None:

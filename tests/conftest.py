@@ -169,3 +169,14 @@ async def pair_directly(box: Sandbox, child: int, volunteer_tg: int) -> None:
         session.add(Pairing(child_id=child, volunteer_id=person.id, started_on=date(2026, 3, 1)))
         await session.flush()
         await due.refresh(session, [child])
+
+
+def exported_ledger(person: SimPerson) -> bytes:
+    """The XLSX inside the newest `/export` the person got, opened with the password shown."""
+    from toolkit.archive import read_encrypted_zip
+
+    document = next(m for m in reversed(person.inbox) if m.document)
+    password = person.last.text.split("：")[1].split()[0]  # 压缩包密码：<password>
+    assert document.document is not None and document.protected and person.last.protected
+    [content] = read_encrypted_zip(document.document["content"], password).values()
+    return content

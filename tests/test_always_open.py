@@ -110,3 +110,16 @@ async def test_cancelling_the_urgent_report_offers_the_check_in_again(box: Sandb
     for label in HAPPY[1:]:
         await volunteer.press(label)
     assert len(await stored_visits(box)) == 1
+
+
+async def test_a_long_urgent_note_is_kept_up_to_the_limit(box: Sandbox) -> None:
+    volunteer = await volunteer_with(box, "熊子")
+    await volunteer.send("/urgent")
+    await volunteer.press_data("ur:a:living_alone", volunteer.last)
+    await volunteer.press("熊子")
+    await volunteer.send("孩子一个人在家。" * 625)  # 5,000 characters
+    assert "已保留前 500 字，最后 4500 字未保留" in volunteer.last.text
+    await volunteer.press("✅ 确认保存")
+    async with box.services.sessions() as session:
+        [case] = (await session.exec(select(Case))).all()
+    assert len(case.description) == 500 and case.description.startswith("孩子一个人在家。")

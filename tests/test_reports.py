@@ -351,15 +351,36 @@ async def test_a_red_flag_in_a_check_in_leads_to_an_urgent_report(alerting: Sand
     for label in ["本月与父母有联系", "✅ 选好了", "跳过", "跳过", "✅ 确认保存"]:
         await volunteer.press(label)
     await volunteer.press("🚨 立即报告")
-    assert "一句话说明情况" in volunteer.last.text  # situation and child are filled in
-    await volunteer.press("跳过")
-    summary = volunteer.last.text
+    summary = volunteer.last.text  # situation, child and the volunteer's words are filled in
     assert "儿童：熊子" in summary and "情形：脱离监护单独居住" in summary
+    assert "奶奶住院，孩子一个人在家" in summary
     await volunteer.press("✅ 确认保存")
     await volunteer.press_data(f"urg:{1}", volunteer.inbox[-3])  # the same button again
     async with alerting.services.sessions() as session:
         [case] = (await session.exec(select(Case))).all()
     assert case.visit_id is not None and case.urgent
+
+
+async def test_signs_of_harm_lead_to_a_report_of_suspected_harm_with_the_note(
+    alerting: Sandbox,
+) -> None:
+    cast = Cast(alerting)
+    await cast.setup()
+    volunteer = cast.volunteer
+    await volunteer.send("/checkin")
+    for label in ["今天", "入户走访", "身体健康", "情绪良好", "正常上学", "有受伤害或被忽视的迹象"]:
+        await volunteer.press(label)
+    await volunteer.send("胳膊上有淤青，说是摔的")
+    for label in ["本月与父母有联系", "✅ 选好了", "跳过", "跳过", "✅ 确认保存"]:
+        await volunteer.press(label)
+    await volunteer.press("🚨 立即报告")
+    summary = volunteer.last.text
+    assert "情形：疑似遭受家暴、欺凌、虐待或不法侵害" in summary
+    assert "胳膊上有淤青，说是摔的" in summary
+    await volunteer.press("✅ 确认保存")
+    async with alerting.services.sessions() as session:
+        [case] = (await session.exec(select(Case))).all()
+    assert case.situation == "abuse" and case.description == "胳膊上有淤青，说是摔的"
 
 
 async def test_a_report_is_saved_when_telegram_fails_at_confirm(alerting: Sandbox) -> None:

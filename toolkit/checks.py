@@ -39,9 +39,12 @@ def shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def settings_result(settings: Settings) -> Result:
+def settings_result(settings: Settings, *, webhook: bool = False) -> Result:
+    """`webhook`: the bot runs with `run --webhook`, which needs its own settings."""
     if settings.bot_token is None:
         return Result("settings", False, "BOT_TOKEN is not set (get one from @BotFather)")
+    if webhook and (settings.webhook_url is None or settings.webhook_secret is None):
+        return Result("settings", False, "WEBHOOK_URL and WEBHOOK_SECRET: needed by --webhook")
     metrics = (
         f"metrics on {settings.metrics_host}:{settings.metrics_port}"
         if settings.metrics_port
@@ -120,13 +123,18 @@ def _webhook_result(url: str, wanted: str, waiting: int, last_error: str | None)
     if url == wanted:
         if not wanted:
             return Result("webhook", True, f"none set: the bot polls ({waiting} updates waiting)")
-        return Result("webhook", True, f"set to {_site(url)} as configured{error}")
+        return Result(
+            "webhook", True, f"set to {_site(url)} as configured ({waiting} updates waiting){error}"
+        )
+    if not url:
+        return Result("webhook", False, "none set: `run --webhook` sets it when it starts "
+                      "(is it running?)")  # fmt: skip
     if not wanted:
         return Result(
             "webhook", False, f"a webhook is set ({_site(url)}) but this installation polls: "
             "another one may use the same token (`run` removes it when it starts)",
         )  # fmt: skip
-    found, expected = _site(url) or "nothing", _site(wanted)
+    found, expected = _site(url), _site(wanted)
     if found == expected:
         return Result("webhook", False, f"set to another path on {expected} than configured")
     return Result("webhook", False, f"set to {found}, not {expected}")

@@ -21,6 +21,7 @@ from telegram.ext import (
     filters,
 )
 
+from care.text import visible
 from locales import _ as mark
 from service.actions import Action
 from service.replies import plan_reply
@@ -41,6 +42,31 @@ class Invalid(Exception):
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key, self.params = key, params
+
+
+class Shortened(Exception):
+    """A free-text answer longer than its question allows: `value` (its first part, up to the
+    limit) is taken, and the person is told how much was cut, rather than losing it all."""
+
+    def __init__(self, value: str, limit: int, cut: int) -> None:
+        super().__init__(limit)
+        self.value, self.limit, self.cut = value, limit, cut
+
+
+def free_text(limit: int, *, shortest: int = 1, keep_lines: bool = False) -> ParseFn:
+    """A typed description: its first `limit` characters if longer (Shortened), refused when
+    shorter than `shortest`. `keep_lines`: line breaks stay (a longer account)."""
+
+    async def parse(text: str, _context: BotContext, _answers: Answers) -> str:
+        lines = text.splitlines() if keep_lines else [text]
+        value = "\n".join(" ".join(line.split()) for line in lines).strip()
+        if len(value) < shortest:
+            raise Invalid(mark("checkin.details_length"), limit=limit)
+        if len(value) > limit:
+            raise Shortened(value[:limit], limit, len(value) - limit)
+        return value
+
+    return parse
 
 
 class Forbidden(Exception):
@@ -256,11 +282,14 @@ class Form:
         self._note_message(context, update.effective_message)
         try:
             value = await question.parse(
-                update.effective_message.text or "", context, draft["answers"]
+                visible(update.effective_message.text or ""), context, draft["answers"]
             )
         except Invalid as problem:
             note = context.t(problem.key, **problem.params)
             return await self._ask(update, context, question, note)
+        except Shortened as long:
+            note = context.t.n("form.shortened", long.cut, limit=long.limit, cut=long.cut)
+            return await self._take(update, context, question, long.value, note=note)
         return await self._take(update, context, question, value)
 
     async def on_media(self, update: Update, context: BotContext) -> int:

@@ -15,6 +15,7 @@ from telegram.ext import ApplicationHandlerStop, ConversationHandler
 from care.roles import Role
 from locales import locale_for
 from toolkit.context import BotContext
+from toolkit.main_menu import command_of
 from toolkit.persistence import DbPersistence
 
 R = TypeVar("R")
@@ -45,6 +46,15 @@ async def identify(update: Update, context: BotContext) -> None:
     chosen = (context.viewer and context.viewer.locale) or data.get("locale")
     locale = chosen or locale_for(user.language_code, services.settings.default_locale)
     context.t = services.translator(locale)
+    command = command_of(update.message.text) if update.message and _private(update) else None
+    if command is not None:  # a main-menu button: handled as the command it stands for
+        await context.application.process_update(_as_command(update, command, context))
+        raise ApplicationHandlerStop
+    if update.edited_message is not None:
+        # An edit never answers a question: the flow has moved on since the message was sent.
+        if _private(update):
+            await update.edited_message.reply_text(context.t("guard.edit_ignored"))
+        raise ApplicationHandlerStop
     chat = update.effective_chat
     if chat is not None and chat.type != ChatType.PRIVATE:
         # Children's data never goes to a group: commands and buttons there get one line.
@@ -53,6 +63,14 @@ async def identify(update: Update, context: BotContext) -> None:
         elif update.effective_message and (update.effective_message.text or "").startswith("/"):
             await update.effective_message.reply_text(context.t("guard.private_only"))
         raise ApplicationHandlerStop
+
+
+def _as_command(update: Update, command: str, context: BotContext) -> Update:
+    """The same update, its text the command itself (as if typed)."""
+    data = update.to_dict()
+    data["message"]["text"] = f"/{command}"
+    data["message"]["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command) + 1}]
+    return Update.de_json(data, context.bot)
 
 
 PERSIST_GROUP = 100  # after every other handler of the update

@@ -58,13 +58,16 @@ class Inbox:
         self.engine, self.writer, self.clock = engine, writer, clock
         self._staged: dict[int, Row] = {}
         self._done: set[int] = set()
-        self._seen: set[int] = set()  # ids taken: by this process, or stored (read on start)
+        # Ids taken (by this process, or stored: read on start) and when: forgotten with the
+        # table's, a day after.
+        self._seen: dict[int, datetime] = {}
         writer.join(self)
 
     async def load(self, bot: Bot) -> list[Update]:
         """On start: the ids seen before, and what a crash interrupted (stored, not done),
         oldest first."""
-        self._seen |= await table.seen(self.engine)
+        now = self.clock()
+        self._seen.update(dict.fromkeys(await table.seen(self.engine), now))
         rows = await table.unfinished(self.engine)
         return [Update.de_json(json.loads(payload), bot) for _update_id, payload in rows]
 
@@ -75,7 +78,7 @@ class Inbox:
             if update.update_id in self._seen:
                 log.info("update %s arrived again: dropped", update.update_id)
                 continue
-            self._seen.add(update.update_id)
+            self._seen[update.update_id] = now
             self._staged[update.update_id] = {
                 "update_id": update.update_id, "chat_id": chat_of(update),
                 "payload": update.to_json(), "received_at": now,
@@ -101,7 +104,9 @@ class Inbox:
 
     async def forget_old(self) -> int:
         """Drops ids done more than a day ago; returns how many."""
-        return await table.forget(self.engine, self.clock() - KEPT)
+        before = self.clock() - KEPT
+        self._seen = {i: at for i, at in self._seen.items() if at >= before}
+        return await table.forget(self.engine, before)
 
     # -- a part of the group commit ------------------------------------------------------------
 

@@ -56,7 +56,7 @@ def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | Non
         lines += ["", t("ledger.warnings")] + [f"• {describe(p, t)}" for p in warned]
     hidden = len(plan.problems) + len(plan.warnings) - len(shown) - len(warned)
     if hidden:
-        lines.append(t("ledger.more_problems", count=hidden))
+        lines.append(t.n("ledger.more_problems", hidden, count=hidden))
     return "\n".join(lines)
 
 

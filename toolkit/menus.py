@@ -1,5 +1,5 @@
 """What each role sees: the `/help` text and the per-chat command menu, both derived from the
-declared commands (toolkit.commands)."""
+declared commands (toolkit.commands). The main menu is toolkit.main_menu."""
 
 from __future__ import annotations
 

@@ -38,6 +38,14 @@ async def _inbox(context: BotContext) -> None:
     await inbox.forget_old()
 
 
+async def run_due(application: BotApplication) -> None:
+    """Every job once, now (the simulator's clock moves, and the due work is done)."""
+    services = application.bot_data["services"]
+    await escalate_due(services)
+    await plan_today(services)
+    await drafts.sweep(application)
+
+
 def schedule(application: BotApplication) -> None:
     jobs = application.job_queue
     assert jobs is not None

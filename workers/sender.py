@@ -15,7 +15,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, ReplyKeyboardMarkup
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -30,6 +30,7 @@ from storage import cases, outbox
 from storage.models import Outbox
 from toolkit.context import BotApplication
 from toolkit.limiter import Kind, flood_wait
+from toolkit.main_menu import reply_keyboard
 
 log = logging.getLogger("carebot.sender")
 MAX_ATTEMPTS = 12  # about an hour of backoff
@@ -37,10 +38,12 @@ BATCH = 30
 IN_FLIGHT = 200  # deliveries waiting in the limiter at once, at most
 
 
-def _markup(buttons: str) -> InlineKeyboardMarkup | None:
+def _markup(buttons: str) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     rows: list[list[list[str]]] = json.loads(buttons)
     if not rows:
         return None
+    if all(not data for row in rows for _label, data in row):  # the main menu (no callbacks)
+        return reply_keyboard([[(label, data) for label, data in row] for row in rows])
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
