@@ -154,7 +154,13 @@ async def test_run_serves_metrics_when_a_port_is_set(tmp_path: Path) -> None:
                 "from": {"id": 4242, "is_bot": False, "first_name": "Guest"},
             }})  # fmt: skip
             await eventually(lambda: bool(telegram.chats[4242]))
+            # counted once the handler has returned, which is just after its reply went out
             after = await scrape(port)
+            for _ in range(100):
+                if after[PROCESSED] > before[PROCESSED]:
+                    break
+                await asyncio.sleep(0.1)
+                after = await scrape(port)
             assert after[PROCESSED] == before[PROCESSED] + 1
 
             # A second process on the same port (and another database): one clear line.
