@@ -296,6 +296,19 @@ def lunar_birthday_in_year(birthday: LunarBirthday, year: int) -> date:
     return first + timedelta(days=min(birthday.day, length) - 1)
 
 
+def lunar_month_day(day: date) -> tuple[int, int, int]:
+    """The lunar month (1–12; a leap month as the month it repeats), the lunar day and the
+    number of days in that month, of the solar date `day` (from the cached months)."""
+    year = day.year if day >= _lunar_month(day.year, 1)[0] else day.year - 1
+    leap = _leap_month(year)
+    months = [m for n in range(1, 13) for m in ((n, -n) if n == leap else (n,))]
+    for month in reversed(months):
+        first, length = _lunar_month(year, month)
+        if first <= day:
+            return abs(month), (day - first).days + 1, length
+    raise AssertionError("a solar date before its lunar year's first month")  # unreachable
+
+
 def next_lunar_birthday(birthday: LunarBirthday, after: date) -> date:
     """The first occurrence on or after the solar date `after`."""
     new_year = _lunar_month(after.year, 1)[0]  # 春节 always falls in the same solar year

@@ -6,7 +6,9 @@ the spreadsheet's own, header included, so a clerk can find them. A row with any
 rejected whole; the others are returned. A row is checked against everything storage holds it
 to (the lengths of care.children.TEXT_LENGTHS, area names that make an area path), so a row the
 dry run accepts is one the database takes. Warnings (a cell that looks like a formula) reject
-nothing.
+nothing. A row whose only problem is the child's age (past the category's limit) is kept
+apart (`LedgerParse.aged_out`): planning against the database closes the record it matches,
+and rejects it when it matches none.
 
 Uploads are read within `SheetLimits` (care.uploads): a file past them is refused whole, with
 one problem, before it is parsed.
@@ -94,6 +96,7 @@ class ProblemCode(StrEnum):
     FORMULA = "formula"  # {"value": the cell's start}
     # found when planning an import against the database
     AREA_OUTSIDE = "area_outside"  # {"area": the importer's own area path}
+    RECORD_CLOSED = "record_closed"  # {"on": "2026-03-01", "reason": care.closing.ClosingReason}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +135,20 @@ class LedgerRow:
 
 
 @dataclass(frozen=True, slots=True)
+class AgedOut:
+    """A row with no problem but the child's age: it closes the child's record, if there is
+    one (an import does not create a record to close it); else `problem` rejects it."""
+
+    row: LedgerRow
+    problem: Problem  # TOO_OLD_FOR_CATEGORY
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerParse:
     rows: list[LedgerRow]
     problems: list[Problem]
     warnings: list[Problem] = field(default_factory=list)  # reported; the rows are accepted
+    aged_out: list[AgedOut] = field(default_factory=list)  # decided when planning
 
     @property
     def rejected_rows(self) -> list[int]:
@@ -430,8 +443,12 @@ def _check_texts(cells: _Cells) -> None:
             cells.warnings.append(warning)
 
 
-def _check_row(cells: _Cells, today: date) -> tuple[LedgerRow | None, IdInfo | None]:
-    """The row if it has no problem, and what its ID number says (for duplicates)."""
+def _check_row(
+    cells: _Cells, today: date
+) -> tuple[LedgerRow | None, IdInfo | None, Problem | None]:
+    """The row if it has no problem, what its ID number says (for duplicates), and the
+    problem of a child past the category's age limit, when that is the row's only one (then
+    it is not among the row's problems: planning decides)."""
     name, village = cells.text(NAME), cells.text(VILLAGE)
     for column, value in ((NAME, name), (VILLAGE, village)):
         if not value:
@@ -442,18 +459,25 @@ def _check_row(cells: _Cells, today: date) -> tuple[LedgerRow | None, IdInfo | N
     birth_date, birth_column = _check_birth_date(cells, id_info)
     category = _check_value(cells, CATEGORY, parse_category, required=True)
     colour = _check_value(cells, COLOUR, parse_colour, required=True)
+    too_old = None
     if birth_date and category:
         for code in eligibility_problems(birth_date, category, today):
             if code == ProblemCode.BIRTH_IN_FUTURE:
                 cells.bad(birth_column, code, birth_date=birth_date.isoformat())
             else:
                 age, limit = age_on(birth_date, today), category.age_limit
-                cells.bad(CATEGORY, code, age=age, limit=limit, category=category.value)
+                too_old = Problem(
+                    cells.number, CATEGORY, ProblemCode(code),
+                    {"age": age, "limit": limit, "category": category.value},
+                )  # fmt: skip
     phone = _check_value(cells, GUARDIAN_PHONE, _phone, required=False)
     lunar_birthday = _check_value(cells, LUNAR_BIRTHDAY, parse_lunar_birthday, required=False)
     consent = _check_value(cells, CONSENT, _consent, required=False)
+    if cells.problems and too_old is not None:
+        cells.problems.append(too_old)  # rejected anyway: the age is one of its problems
+        too_old = None
     if cells.problems or not (gender and birth_date and category and colour):
-        return None, id_info
+        return None, id_info, None
     optional = cells.optional
     row = LedgerRow(
         row=cells.number,
@@ -480,7 +504,7 @@ def _check_row(cells: _Cells, today: date) -> tuple[LedgerRow | None, IdInfo | N
         lunar_birthday=lunar_birthday,
         consent=consent,
     )
-    return row, id_info
+    return row, id_info, too_old
 
 
 def _find_header(rows: Iterator[Sequence[object]]) -> tuple[int, list[object]] | None:
@@ -523,6 +547,7 @@ def parse_ledger_rows(rows: Iterable[Sequence[object]], *, today: date) -> Ledge
         return LedgerParse([], problems)
     serial = columns.get(SERIAL)
     checked: list[LedgerRow] = []
+    aged: list[AgedOut] = []
     warnings: list[Problem] = []
     rows_by_id: dict[str, list[int]] = defaultdict(list)
     for number, cells in enumerate(iterator, start=header_row + 1):
@@ -530,8 +555,10 @@ def parse_ledger_rows(rows: Iterable[Sequence[object]], *, today: date) -> Ledge
         if not any(_text(c) for i, c in enumerate(cells) if i != serial):
             continue
         row_cells = _Cells(number, cells, columns)
-        row, id_info = _check_row(row_cells, today)
-        if row is not None:
+        row, id_info, too_old = _check_row(row_cells, today)
+        if row is not None and too_old is not None:
+            aged.append(AgedOut(row, too_old))
+        elif row is not None:
             checked.append(row)
         if id_info is not None:
             rows_by_id[id_info.number].append(number)
@@ -541,7 +568,10 @@ def parse_ledger_rows(rows: Iterable[Sequence[object]], *, today: date) -> Ledge
     rejected = {p.row for p in problems}
     order = {column: i for i, column in enumerate(LEDGER_COLUMNS)}
     problems.sort(key=lambda p: (p.row or 0, order.get(p.column or "", 0)))
-    return LedgerParse([r for r in checked if r.row not in rejected], problems, warnings)
+    return LedgerParse(
+        [r for r in checked if r.row not in rejected], problems, warnings,
+        [a for a in aged if a.row.row not in rejected],
+    )  # fmt: skip
 
 
 def _duplicate_ids(rows_by_id: Mapping[str, list[int]]) -> list[Problem]:

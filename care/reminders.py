@@ -17,7 +17,12 @@ from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
-from care.children import LunarBirthday, lunar_birthday_in_year, next_lunar_birthday
+from care.children import (
+    LunarBirthday,
+    lunar_birthday_in_year,
+    lunar_month_day,
+    next_lunar_birthday,
+)
 from care.visits import days_overdue
 
 VISIT_NOTICE_DAYS = 3  # VISIT_SOON this many days before the due date
@@ -83,6 +88,91 @@ def visit_reminders(
     if today == due - timedelta(days=VISIT_NOTICE_DAYS):
         return [Kind.VISIT_SOON]
     return []
+
+
+def visit_reminders_caught_up(
+    due: date,
+    today: date,
+    missed_from: date | None,
+    planned: date | None = None,
+    snoozed_until: date | None = None,
+) -> list[Kind]:
+    """Today's visit reminders when the days from `missed_from` to yesterday were never planned
+    (the bot was down): what those days would have said is said today, once. `missed_from`
+    None (or today): nothing was missed, and this is `visit_reminders`.
+
+    A missed escalation is sent today (to the volunteer and the supervisors) unless today's own
+    reminders hold it. Any other missed visit reminder, when today says nothing about the
+    child, comes as what holds today: overdue once the due date has passed, else soon. A snooze
+    still running or a planned visit still ahead silences the catch-up as it silences the
+    ordinary reminders; a missed planned-visit reminder is not sent after its day.
+    """
+    todays = visit_reminders(due, today, planned, snoozed_until)
+    if missed_from is None or missed_from >= today:
+        return todays
+    if snoozed_until is not None and today < snoozed_until:
+        return todays
+    yesterday = today - timedelta(days=1)
+    missed = {
+        kind
+        for day in _days_that_speak(due, missed_from, yesterday, planned, snoozed_until)
+        for kind in visit_reminders(due, day, planned, snoozed_until)
+        if kind != Kind.VISIT_PLANNED
+    }
+    if Kind.VISIT_ESCALATED in missed and Kind.VISIT_ESCALATED not in todays:
+        # as on the day itself: the escalation alone (it names the days overdue), and a plan
+        return [Kind.VISIT_ESCALATED] + [k for k in todays if k == Kind.VISIT_PLANNED]
+    if todays or not missed or (planned is not None and today <= planned):
+        return todays
+    return [Kind.VISIT_OVERDUE if due < today else Kind.VISIT_SOON]
+
+
+def _days_that_speak(
+    due: date, first: date, last: date, planned: date | None, snoozed_until: date | None
+) -> set[date]:
+    """The days from `first` to `last` on which `visit_reminders` can say something: three
+    days before the due date, the due date, the escalation, the planned day, the end of a
+    snooze, and the latest overdue step (an earlier step says the same, or is silenced by a
+    snooze or a plan whenever the latest is: both silence the days before a date)."""
+    days = {
+        due - timedelta(days=VISIT_NOTICE_DAYS), due, due + timedelta(days=ESCALATE_AT_DAYS),
+        planned, snoozed_until,
+    }  # fmt: skip
+    steps = (last - due).days // OVERDUE_EVERY_DAYS
+    if steps >= 1:
+        days.add(due + timedelta(days=steps * OVERDUE_EVERY_DAYS))
+    return {day for day in days if day is not None and first <= day <= last}
+
+
+@dataclass(frozen=True)
+class VisitWindow:
+    """The due dates, plans and snoozes that can give a visit reminder on `today`, missed days
+    included: the planner reads only these children from the database (`admits` says in
+    Python what the planner's query says in SQL). A superset: `visit_reminders_caught_up`
+    decides for each child it admits."""
+
+    today: date
+    exact: frozenset[date]  # due dates reminded today: soon, due, escalated
+    every: int  # and every due date before today that lies a multiple of this many days back
+    up_to: date | None  # after an outage: any due date up to this one
+
+    def admits(self, due: date, planned: date | None, snoozed_until: date | None) -> bool:
+        if due in self.exact or (self.up_to is not None and due <= self.up_to):
+            return True
+        if due < self.today and (self.today - due).days % self.every == 0:
+            return True
+        return self.today in (planned, snoozed_until)  # a planned visit, a snooze's end
+
+
+def visit_window(today: date, missed_from: date | None = None) -> VisitWindow:
+    """What `visit_reminders_caught_up(…, today, missed_from, …)` can speak of."""
+    exact = frozenset(
+        {today + timedelta(days=VISIT_NOTICE_DAYS), today, today - timedelta(days=ESCALATE_AT_DAYS)}
+    )
+    up_to = None
+    if missed_from is not None and missed_from < today:  # soon, due or overdue on a missed day
+        up_to = today - timedelta(days=1) + timedelta(days=VISIT_NOTICE_DAYS)
+    return VisitWindow(today, exact, OVERDUE_EVERY_DAYS, up_to)
 
 
 def ledger_review_reminders(today: date) -> list[Kind]:
@@ -178,6 +268,37 @@ def birthday_reminders(birth_date: date, lunar: LunarBirthday | None, today: dat
     if coming == today + timedelta(days=BIRTHDAY_NOTICE_DAYS):
         return [Kind.BIRTHDAY_SOON]
     return []
+
+
+@dataclass(frozen=True)
+class BirthdayWindow:
+    """The birthdays that can give a reminder on a day: solar (month, day) of birth and lunar
+    (month, day); the planner reads only these children (`admits` mirrors its query). A
+    superset: `birthday_reminders` decides."""
+
+    solar: frozenset[tuple[int, int]]
+    lunar: frozenset[tuple[int, int]]
+
+    def admits(self, birth_date: date, lunar: LunarBirthday | None) -> bool:
+        if lunar is not None:
+            return (lunar.month, lunar.day) in self.lunar
+        return (birth_date.month, birth_date.day) in self.solar
+
+
+def birthday_window(today: date) -> BirthdayWindow:
+    """What `birthday_reminders(…, today)` can speak of: birthdays today and in three days.
+    Only today: a birthday missed while the bot was down is not reminded after it."""
+    solar: set[tuple[int, int]] = set()
+    lunar: set[tuple[int, int]] = set()
+    for day in (today, today + timedelta(days=BIRTHDAY_NOTICE_DAYS)):
+        solar.add((day.month, day.day))
+        if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+            solar.add((2, 29))  # born on 29 February: the 28th in other years
+        month, lunar_day, length = lunar_month_day(day)
+        lunar.add((month, lunar_day))
+        if lunar_day == length < 30:
+            lunar.add((month, 30))  # a 30th that this month lacks falls on its last day
+    return BirthdayWindow(frozenset(solar), frozenset(lunar))
 
 
 # --- sending: quiet hours, one message a day, the outbox key, reminders missed ------------------

@@ -42,6 +42,7 @@ REFUSALS = {
     service.Refusal.CHILD: mark("guard.forbidden"),
     service.Refusal.AREA: mark("guard.forbidden_area"),
     service.Refusal.ID_TAKEN: mark("add.id_taken"),
+    service.Refusal.CLOSED: mark("closing.read_only"),
 }
 
 
@@ -56,9 +57,10 @@ async def _child_name(context: BotContext, answers: Answers) -> str:
 
 
 async def may_edit(context: BotContext, answers: Answers) -> bool:
-    """The viewer keeps records and may see this child: checked when a form starts and at its
-    summary; saving checks again, in the use case's transaction."""
-    return context.viewer is not None and await _child(context, answers) is not None
+    """The viewer keeps records and may see this child, and the record is open: checked when a
+    form starts and at its summary; saving checks again, in the use case's transaction."""
+    child = await _child(context, answers) if context.viewer is not None else None
+    return child is not None and child.open
 
 
 async def _saved(change: Awaitable[service.Saved], context: BotContext) -> str:
@@ -260,6 +262,11 @@ async def begin_edit(update: Update, context: BotContext) -> int:
         await query.answer(context.t("common.stale_button"), show_alert=True)
         return ConversationHandler.END
     what, child = parts
+    assert context.viewer is not None
+    found = await service.editable(context.services, context.viewer, int(child))
+    if found is not None and not found.open:
+        await query.answer(context.t("closing.read_only"), show_alert=True)
+        return ConversationHandler.END
     await query.answer()
     return await EDIT_FORMS[what].start(update, context, {"child_id": int(child)})
 

@@ -75,7 +75,7 @@ async def received(update: Update, context: BotContext) -> int:
         await message.reply_text(refusal(plan, t))
         return ConversationHandler.END
     text = t("ledger.dry_run") + "\n" + summary(plan, t, file_name=name, limit=SHOWN_PROBLEMS)
-    if len(plan.problems) + len(plan.warnings) > SHOWN_PROBLEMS:
+    if len(plan.problems) + len(plan.warnings) > SHOWN_PROBLEMS or len(plan.close) > SHOWN_PROBLEMS:
         await message.reply_document(
             InputFile(problems_csv(plan, t), filename=f"{PurePath(name).stem}-problems.csv"),
             caption=t("ledger.report_attached"),
@@ -119,10 +119,11 @@ async def confirmed(update: Update, context: BotContext) -> int:
         await query.edit_message_text(context.t("guard.forbidden"))
         return ConversationHandler.END
     _forget(context)
-    await query.message.chat.send_message(  # type: ignore[union-attr]
-        context.t.n("ledger.done", plan.rejected, create=len(plan.create),
-                    update=len(plan.update), rejected=plan.rejected)
-    )  # fmt: skip
+    done = context.t.n("ledger.done", plan.rejected, create=len(plan.create),
+                       update=len(plan.update), rejected=plan.rejected)  # fmt: skip
+    if plan.close:
+        done += "\n" + context.t.n("ledger.closed", len(plan.close), count=len(plan.close))
+    await query.message.chat.send_message(done)  # type: ignore[union-attr]
     return ConversationHandler.END
 
 

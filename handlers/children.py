@@ -12,13 +12,16 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from care.access import Detail, may_edit_children, may_pair
 from care.children import Category, Colour, age_on
+from care.closing import may_close, may_move
 from care.roles import Role
 from locales import Translator, in_every_language, labels
 from locales import _ as mark
 from service import children as service
 from service import visits
 from service.actions import (
+    CLOSE_CHILD,
     EDIT_CHILD,
+    MOVE_CHILD,
     PAIR_CHILD,
     PAIRING_REVIEWED,
     UNPAIR_CHILD,
@@ -280,7 +283,9 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
     today = context.services.today()
     text = render_card(card, t, today) + "\n" + render_visits(card.visits, t)
     buttons: list[list[tuple[str, str]]] = []
-    if may_edit_children(viewer):
+    if card.closed is not None:
+        pass  # a closed record is read-only: nothing to press
+    elif may_edit_children(viewer):
         buttons.append(
             [
                 (t("card.edit_colour"), EDIT_CHILD("colour", child_id)),
@@ -288,11 +293,16 @@ async def send_card(update: Update, context: BotContext, child_id: int) -> None:
                 (t("card.edit_guardian"), EDIT_CHILD("guardian", child_id)),
             ]
         )
-    if may_pair(viewer):
+    if card.closed is None and may_pair(viewer):
         row = [(t("card.pair"), PAIR_CHILD(child_id))]
         if card.volunteers:
             row += [(t("card.unpair"), UNPAIR_CHILD(child_id))]
             row += [(t("card.reviewed"), PAIRING_REVIEWED(child_id))]
+        buttons.append(row)
+    if card.closed is None and may_close(viewer):
+        row = [(t("card.close"), CLOSE_CHILD(child_id))]
+        if may_move(viewer):
+            row.append((t("card.move"), MOVE_CHILD(child_id)))
         buttons.append(row)
     await update.effective_chat.send_message(
         text, reply_markup=keyboard(buttons) if buttons else None
@@ -355,8 +365,21 @@ def render_card(card: service.ChildCard, t: Translator, today: date) -> str:
         for name, since, reviewed in card.volunteers:
             review = t.date(reviewed) if reviewed else dash
             lines.append(t("card.volunteer", name=name, since=t.date(since), reviewed=review))
-    else:
+    elif card.closed is None:
         lines.append(t("card.no_volunteer"))
+    for move in card.moves:
+        lines.append(
+            t("card.moved", day=t.date(move.at.astimezone(t.tz).date()),
+              from_village=move.from_path.rsplit("/", 1)[-1],
+              to_village=move.to_path.rsplit("/", 1)[-1], by=move.by or t("card.by_system"))
+        )  # fmt: skip
+    if card.closed is not None:
+        closed = card.closed
+        lines.insert(1, t("card.closed", day=t.date(closed.on),
+                          reason=t(labels.CLOSING_REASON[closed.reason])))  # fmt: skip
+        if closed.note:
+            lines.insert(2, t("card.closed_note", note=closed.note))
+        lines.insert(2, t("card.closed_by", by=closed.by or t("card.by_system")))
     return "\n".join(lines)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from care.cases import Situation, Status
 from care.children import Category, Colour, Schooling
+from care.closing import ClosingReason
 from care.invites import InviteState
 from care.ledger import ProblemCode
 from care.pairing import Gap, Rule
@@ -76,6 +77,7 @@ PROBLEM = {
     ProblemCode.CONTROL_CHARACTER: mark("ledger.problem.control_character"),
     ProblemCode.FORMULA: mark("ledger.problem.formula"),
     ProblemCode.AREA_OUTSIDE: mark("ledger.problem.area_outside"),
+    ProblemCode.RECORD_CLOSED: mark("ledger.problem.record_closed"),
 }
 
 SCHOOLING = {
@@ -186,4 +188,12 @@ CARE_DATE = {
     CareDate.WINTER_HOLIDAY: mark("care_date.winter_holiday"),
     CareDate.SUMMER_HOLIDAY: mark("care_date.summer_holiday"),
     CareDate.TERM_START: mark("care_date.term_start"),
+}
+
+CLOSING_REASON = {
+    ClosingReason.AGED_OUT: mark("closing.reason.aged_out"),
+    ClosingReason.PARENTS_BACK: mark("closing.reason.parents_back"),
+    ClosingReason.MOVED_AWAY: mark("closing.reason.moved_away"),
+    ClosingReason.NOT_ELIGIBLE: mark("closing.reason.not_eligible"),
+    ClosingReason.DIED: mark("closing.reason.died"),
 }

@@ -174,6 +174,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
         }
         me = cast["new"]
         screen, offset = Screen(t), timedelta()
+        await run_due(box.application)  # today's reminders, as the bot's first jobs would
         print(t("sim.intro", code=code))
         print(t("sim.commands"))
         while True:

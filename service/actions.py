@@ -30,8 +30,8 @@ class Action:
 
     def __call__(self, *parts: str | int) -> str:
         """The callback data for these parts."""
-        data = ":".join((self.prefix, *(str(p) for p in parts)))
-        if len(data.encode()) > LIMIT:
+        data = ":".join((self.prefix, *map(str, parts)))
+        if len(data) * 4 > LIMIT and len(data.encode()) > LIMIT:  # at most 4 bytes a character
             raise ValueError(f"callback data over {LIMIT} bytes for {self.prefix!r}")
         return data
 
@@ -68,3 +68,5 @@ EDIT_CHILD = Action("ce")  # ce:<colour|school|guardian>:<child>: edit a field o
 PAIR_CHILD = Action("pair:child")  # pair:child:<child>: pair (or reassign) this child
 UNPAIR_CHILD = Action("unp:child")  # unp:child:<child>: end a pairing of this child
 PAIRING_REVIEWED = Action("pr:review")  # pr:review:<child>: this year's pairing review done
+CLOSE_CHILD = Action("close:child")  # close:child:<child>: close the record (read-only)
+MOVE_CHILD = Action("move:child")  # move:child:<child>: move the child to another village

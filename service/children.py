@@ -13,13 +13,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.access import Detail, child_scope, detail_for, may_edit_children
 from care.children import Category, Colour, LunarBirthday, Schooling
+from care.closing import ClosingReason, may_close
 from care.idcard import mask_id
 from care.roles import Gender, Level, Viewer
 from care.visits import Mode, RedFlag
 from service.services import Services
-from storage import areas, audit, visits
+from storage import areas, audit, closing, visits
 from storage import children as store
 from storage.children import ChildLine
+from storage.closing import MoveLine
 from storage.models import Child
 
 
@@ -28,6 +30,7 @@ class Refusal(StrEnum):
     CHILD = "child"  # no such child among those the person may change
     AREA = "area"  # not a village, or a village outside the person's area
     ID_TAKEN = "id_taken"  # the ID number is recorded for another child
+    CLOSED = "closed"  # the record is closed: read-only (service.closing)
 
 
 class Refused(Exception):
@@ -82,11 +85,11 @@ async def page(
 
 
 async def find(services: Services, viewer: Viewer, name: str, *, size: int = 10) -> Page:
-    """The children `viewer` may see whose name contains `name` (the first `size` of them)."""
+    """The children `viewer` may see whose name contains `name` (the first `size` of them);
+    for those who keep the records, closed records too (after the open ones)."""
+    where = store.ChildFilter(name=name, with_closed=may_close(viewer))
     async with services.sessions() as session:
-        lines, total = await store.page(
-            session, child_scope(viewer), store.ChildFilter(name=name), offset=0, limit=size
-        )
+        lines, total = await store.page(session, child_scope(viewer), where, offset=0, limit=size)
     return Page(lines, total, 0, size)
 
 
@@ -113,6 +116,16 @@ class VisitLine:
     visitor: str
     mode: Mode
     red_flags: tuple[RedFlag, ...]
+
+
+@dataclass(frozen=True)
+class ClosedInfo:
+    """Why and when a record was closed, and by whom (None: the bot, or the command line)."""
+
+    on: date
+    reason: ClosingReason
+    note: str
+    by: str | None
 
 
 @dataclass(frozen=True)
@@ -145,6 +158,8 @@ class ChildCard:
     health: str | None = None
     disability: str | None = None
     consent: bool | None = None
+    closed: ClosedInfo | None = None  # a closed record: read-only
+    moves: tuple[MoveLine, ...] = ()  # the latest first
 
 
 def _shown(card: store.Card, recent: list[VisitLine], detail: Detail) -> ChildCard:
@@ -187,9 +202,15 @@ async def card(services: Services, viewer: Viewer, child_id: int) -> ChildCard |
                       tuple(RedFlag(f) for f in visit.red_flags.split(",") if f))
             for visit, visitor in await visits.history(session, child_id)
         ]  # fmt: skip
+        child, closed = found.child, None
+        if not child.active and child.closed_on and child.closed_reason:
+            by = await closing.person_name(session, child.closed_by)
+            reason = ClosingReason(child.closed_reason)
+            closed = ClosedInfo(child.closed_on, reason, child.closed_note, by)
+        moves = tuple(await closing.moves(session, child_id))
         audit.record(session, actor_id=viewer.person_id, action="child_view",
                      subject=f"child:{child_id}")  # fmt: skip
-    return _shown(found, recent, detail_for(viewer))
+    return replace(_shown(found, recent, detail_for(viewer)), closed=closed, moves=moves)
 
 
 @dataclass(frozen=True)
@@ -199,6 +220,7 @@ class Editable:
     id: int
     name: str
     colour: Colour
+    open: bool = True  # False: a closed record, which nobody changes
 
 
 async def editable(services: Services, viewer: Viewer, child_id: int) -> Editable | None:
@@ -209,7 +231,7 @@ async def editable(services: Services, viewer: Viewer, child_id: int) -> Editabl
         child = await store.in_scope(session, child_scope(viewer), child_id)
     if child is None or child.id is None:
         return None
-    return Editable(child.id, child.name, Colour(child.colour))
+    return Editable(child.id, child.name, Colour(child.colour), child.active)
 
 
 async def id_number_taken(services: Services, id_number: str) -> bool:
@@ -235,6 +257,8 @@ async def _to_change(session: AsyncSession, viewer: Viewer, child_id: int) -> Ch
     child = await store.in_scope(session, child_scope(viewer), child_id)
     if child is None:
         raise Refused(Refusal.CHILD)
+    if not child.active:
+        raise Refused(Refusal.CLOSED)
     return child
 
 

@@ -12,8 +12,10 @@ import asyncio
 from dataclasses import dataclass
 from enum import StrEnum
 
+from care.closing import ClosingReason
 from care.ledger import LedgerParse, parse_ledger
 from care.roles import Role, Viewer
+from service import closing
 from service.services import Services
 from storage import audit, ledger
 from storage.ledger import ImportPlan
@@ -84,19 +86,26 @@ async def apply_import(
     services: Services, viewer: Viewer | None, planned: PlannedImport
 ) -> ImportPlan:
     """Plans `planned` again and writes it, in one transaction: the rows accepted now are
-    written, a rejected row not at all. Returns the plan written (nothing, when it has nothing
-    to write); audited, each child and the import as a whole."""
+    written, a rejected row not at all; the records of children past the age limit are closed
+    (their directors and volunteers told, as service.closing does). Returns the plan written
+    (nothing, when it has nothing to write); audited, each child and the import as a whole."""
     area = _area(viewer, planned.area_path)
     actor = viewer.person_id if viewer is not None else None
+    notes = 0
     async with services.sessions.begin() as session:
         plan = await ledger.plan_import(session, planned.parsed, area_path=area)
         if plan.writes:
-            await ledger.apply_import(session, plan, actor_id=actor)
+            closed = await ledger.apply_import(session, plan, actor_id=actor, on=services.today())
+            notes = await closing.plan_notes(
+                session, services, closed, ClosingReason.AGED_OUT, by=viewer
+            )
             audit.record(
                 session, actor_id=actor, action="ledger_import", subject=f"area:{area or '*'}",
                 detail=f"create={len(plan.create)} update={len(plan.update)} "
-                f"rejected={plan.rejected}",
+                f"close={len(plan.close)} rejected={plan.rejected}",
             )  # fmt: skip
+    if notes:
+        services.outbox_planned()
     return plan
 
 

@@ -38,7 +38,10 @@ def clean_reason(text: str) -> str | None:
 
 
 async def _allowed(session: AsyncSession, actor: Viewer, child_id: int) -> bool:
-    return may_pair(actor) and await children.visible(session, child_scope(actor), child_id)
+    # a closed record is read-only: nobody is paired with it (its pairings ended with it)
+    return may_pair(actor) and await children.visible(
+        session, child_scope(actor), child_id, open_only=True
+    )
 
 
 async def may_pair_child(services: Services, actor: Viewer, child_id: int) -> bool:

@@ -40,6 +40,7 @@ class ChildLine:
     category: str
     colour: str
     area_path: str
+    active: bool = True  # False: a closed record (care.closing)
 
 
 @dataclass(frozen=True)
@@ -48,10 +49,13 @@ class ChildFilter:
     category: str | None = None
     colour: str | None = None
     name: str | None = None
+    with_closed: bool = False  # closed records too (finding one by name)
 
 
 def _listing(scope: ChildScope, where: ChildFilter) -> list[ColumnElement[bool]]:
-    clauses = [col(Child.active).is_(True), scope_clause(scope)]
+    clauses = [scope_clause(scope)]
+    if not where.with_closed:
+        clauses.append(col(Child.active).is_(True))
     if where.village_id is not None:
         clauses.append(col(Child.area_id) == where.village_id)
     if where.category is not None:
@@ -73,11 +77,12 @@ async def page(
     query = (
         select_wide(
             Child.id, Child.name, Child.gender, Child.birth_date, Child.category, Child.colour,
-            Area.path,
+            Area.path, Child.active,
         )
         .join(Area, col(Area.id) == Child.area_id)
         .where(and_(*clauses))
-        .order_by(col(Area.path), col(Child.name), col(Child.id))
+        # open records first: a closed one is found by name, but comes after the open ones
+        .order_by(col(Child.active).desc(), col(Area.path), col(Child.name), col(Child.id))
         .offset(offset)
         .limit(limit)
     )  # fmt: skip
@@ -85,13 +90,18 @@ async def page(
     return [ChildLine(*row) for row in rows], total
 
 
-async def visible(session: AsyncSession, scope: ChildScope, child_id: int) -> bool:
-    """May a viewer with this scope see this child? Checked on every button press."""
+async def visible(
+    session: AsyncSession, scope: ChildScope, child_id: int, *, open_only: bool = False
+) -> bool:
+    """May a viewer with this scope see this child? Checked on every button press.
+    `open_only`: and is the record open (a closed one is read-only)?"""
     query = (
         select(Child.id)
         .join(Area, col(Area.id) == Child.area_id)
         .where(col(Child.id) == child_id, scope_clause(scope))
     )
+    if open_only:
+        query = query.where(col(Child.active).is_(True))
     return (await session.exec(query)).first() is not None
 
 

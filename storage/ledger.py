@@ -15,9 +15,11 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from care.children import Category, Colour, Gender, LunarBirthday
+from care.closing import ClosingReason
 from care.ledger import (
     COUNTY,
     ID_NUMBER,
+    NAME,
     PAIRINGS_SHEET,
     TOWN,
     VILLAGE,
@@ -29,10 +31,10 @@ from care.ledger import (
     write_ledger_xlsx,
 )
 from care.roles import AreaPathError, split_area_path, within
-from storage import areas, audit, due
+from storage import areas, audit, closing, due
 from storage.areas import in_area
 from storage.db import key, select_wide
-from storage.models import Area, Child, ColourChange, Household, Pairing, Person
+from storage.models import Area, Child, ChildMove, ColourChange, Household, Pairing, Person
 from storage.types import utcnow
 
 CHUNK = 500  # keeps IN (...) lists well inside SQLite's and asyncpg's parameter limits
@@ -70,6 +72,15 @@ class Update:
     row: LedgerRow
     changed: list[str]
     colour_before: str
+    area_before: int | None = None  # the village it leaves, when "area" changed
+
+
+@dataclass(frozen=True)
+class Closing:
+    """An open record that an aged-out row closes (care.ledger.AgedOut)."""
+
+    child_id: int
+    problem: Problem  # what the row says: the age, the category's limit
 
 
 @dataclass
@@ -79,6 +90,7 @@ class ImportPlan:
     unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)  # reported; reject nothing
+    close: list[Closing] = field(default_factory=list)  # records of children aged out
 
     @property
     def rejected(self) -> int:
@@ -86,17 +98,19 @@ class ImportPlan:
 
     @property
     def writes(self) -> int:
-        return len(self.create) + len(self.update)
+        return len(self.create) + len(self.update) + len(self.close)
 
 
-_COLUMNS = ("id", "path", "household", *FIELDS)
+_COLUMNS = ("id", "path", "household", "area_id", "active", "closed_on", "closed_reason",
+            *FIELDS)  # fmt: skip
 
 
 async def _stored(session: AsyncSession, *where: Any) -> list[dict[str, Any]]:
     """Stored children matching `where`, as plain dicts (building ORM objects is slow)."""
-    columns = [col(Child.id), col(Area.path), col(Household.code)] + [
-        getattr(Child, name) for name in FIELDS
-    ]
+    columns = [
+        col(Child.id), col(Area.path), col(Household.code), col(Child.area_id),
+        col(Child.active), col(Child.closed_on), col(Child.closed_reason),
+    ] + [getattr(Child, name) for name in FIELDS]  # fmt: skip
     query = (
         select(*columns)
         .join(Area, col(Area.id) == Child.area_id)
@@ -141,10 +155,14 @@ async def plan_import(
 ) -> ImportPlan:
     """What applying `parsed` would do, changing nothing. With `area_path` (the importer's own
     area; None from the server's command line), rows outside it are rejected, and so are rows
-    that would change a child recorded outside it."""
+    that would change a child recorded outside it. A closed record is read-only: a row for it
+    is rejected, saying so, unless the row itself says the child is past the age limit. A
+    row past the age limit closes the open record it matches; with none to close, it is
+    rejected (the import does not create a record to close it)."""
     plan = ImportPlan(problems=list(parsed.problems), warnings=list(parsed.warnings))
+    aged = {a.row.row: a.problem for a in parsed.aged_out}
     accepted: list[tuple[LedgerRow, str]] = []
-    for number, row in enumerate(parsed.rows, start=1):
+    for number, row in enumerate([*parsed.rows, *(a.row for a in parsed.aged_out)], start=1):
         if number % CHUNK == 0:
             await asyncio.sleep(0)  # others' updates run between chunks
         try:
@@ -167,6 +185,9 @@ async def plan_import(
         if number % CHUNK == 0:
             await asyncio.sleep(0)  # (without: 10,000 rows held the loop 0.15 to 0.25 s)
         before = stored.get(_row_key(row, path))
+        if before is None and row.row in aged:
+            plan.problems.append(aged[row.row])  # nothing to close
+            continue
         if before is None:
             plan.create.append(row)
             continue
@@ -175,6 +196,17 @@ async def plan_import(
                 Problem(row.row, ID_NUMBER, ProblemCode.AREA_OUTSIDE, {"area": area_path})
             )
             continue
+        if row.row in aged:
+            if before["active"]:
+                plan.close.append(Closing(before["id"], aged[row.row]))
+            else:
+                plan.unchanged += 1  # closed already
+            continue
+        if not before["active"]:
+            on, reason = before["closed_on"], before["closed_reason"]
+            params = {"on": on.isoformat() if on else "", "reason": reason or ""}
+            plan.problems.append(Problem(row.row, NAME, ProblemCode.RECORD_CLOSED, params))
+            continue
         values = row_values(row)
         changed = [name for name in FIELDS if before[name] != values[name]]
         if before["path"] != path:
@@ -182,10 +214,12 @@ async def plan_import(
         if before["household"] != row.household:
             changed.append("household")
         if changed:
-            plan.update.append(Update(before["id"], row, changed, before["colour"]))
+            moved = before["area_id"] if "area" in changed else None
+            plan.update.append(Update(before["id"], row, changed, before["colour"], moved))
         else:
             plan.unchanged += 1
     plan.problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    plan.close.sort(key=lambda c: c.problem.row or 0)
     return plan
 
 
@@ -225,10 +259,13 @@ async def _household_ids(
     return found
 
 
-async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int | None) -> None:
-    """Writes a plan in the caller's transaction: areas, households, children, colour history
-    and the audit trail, in a few bulk statements. Nothing of a rejected row is in a plan, so
-    nothing of it is written."""
+async def apply_import(
+    session: AsyncSession, plan: ImportPlan, *, actor_id: int | None, on: date | None = None
+) -> list[closing.Closed]:
+    """Writes a plan in the caller's transaction: areas, households, children, colour history,
+    moves between villages, the records closed (on `on`, today) and the audit trail, in a few
+    bulk statements. Nothing of a rejected row is in a plan, so nothing of it is written.
+    Returns the records closed."""
     rows = [*plan.create, *(u.row for u in plan.update)]
     area_ids = await _area_ids(session, rows)
 
@@ -259,6 +296,14 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
     if plan.update:
         changes = [{**placed(u.row), "id": u.child_id, "updated_at": now} for u in plan.update]
         await session.exec(update(Child), params=changes)  # bulk UPDATE by primary key
+    moves = [
+        {"child_id": u.child_id, "from_area_id": u.area_before, "to_area_id": village(u.row),
+         "reason": "ledger", "moved_by": actor_id, "at": now}
+        for u in plan.update
+        if u.area_before is not None
+    ]  # fmt: skip
+    if moves:
+        await session.exec(insert(ChildMove), params=moves)
     history = [
         {"child_id": cid, "colour": colour, "previous": None, "reason": "ledger", "at": now,
          "changed_by": actor_id}
@@ -276,6 +321,13 @@ async def apply_import(session: AsyncSession, plan: ImportPlan, *, actor_id: int
         (f"child:{u.child_id}", "ledger_update", ",".join(u.changed)) for u in plan.update
     ]
     await audit.record_many(await session.connection(), actor_id=actor_id, entries=entries, at=now)
+    if not plan.close:
+        return []
+    assert on is not None  # the day the records close
+    return await closing.close(
+        session, [c.child_id for c in plan.close], reason=ClosingReason.AGED_OUT, note="",
+        on=on, actor_id=actor_id, action="ledger_close",
+    )  # fmt: skip
 
 
 # -- export ----------------------------------------------------------------------------------

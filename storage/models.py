@@ -96,6 +96,8 @@ class Child(SQLModel, table=True):
         Index(
             "ix_child_area_figures", "area_id", "due_on", "visits_year", "visits_in_year", "active"
         ),
+        # who reaches the age limit (the daily closing job, /ageing): a range of birth dates
+        Index("ix_child_active_birth", "active", "birth_date"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -125,6 +127,11 @@ class Child(SQLModel, table=True):
     consent: bool | None = None
     consent_date: date | None = None
     active: bool = True
+    # A closed record (care.closing): inactive, read-only, kept with its history.
+    closed_on: date | None = None
+    closed_reason: str | None = Field(default=None, max_length=20)  # care.closing.ClosingReason
+    closed_note: str = Field(default="", max_length=200)
+    closed_by: int | None = Field(default=None, foreign_key="person.id")  # None: the bot
     # Kept up to date by storage.due, so that /overdue needs no scan of the visits:
     last_visit_on: date | None = None
     due_on: date | None = None  # None: nobody is paired with the child, so no visit is due
@@ -145,6 +152,21 @@ class ColourChange(SQLModel, table=True):
     previous: str | None = Field(default=None, max_length=8)
     reason: str = Field(default="", max_length=500)
     changed_by: int | None = Field(default=None, foreign_key="person.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ChildMove(SQLModel, table=True):
+    """A child moved to another village (迁移), with the family: the record, its visits and
+    its history go along; this row keeps where from, where to, when, who and why."""
+
+    __tablename__ = "child_move"
+
+    id: int | None = Field(default=None, primary_key=True)
+    child_id: int = Field(foreign_key="child.id", index=True)
+    from_area_id: int = Field(foreign_key="area.id")
+    to_area_id: int = Field(foreign_key="area.id")
+    reason: str = Field(default="", max_length=200)
+    moved_by: int | None = Field(default=None, foreign_key="person.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
 
 
@@ -312,3 +334,15 @@ class VisitPlan(SQLModel, table=True):
     snoozed_until: date | None = None
     reason: str = Field(default="", max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+
+
+class ReminderDay(SQLModel, table=True):
+    """A day the reminder planner planned in full, one row a day: a rerun that day reads the
+    latest row and stops; the first run after days without one catches up what they missed."""
+
+    __tablename__ = "reminder_day"
+
+    day: date = Field(primary_key=True)
+    planned_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime())
+    messages: int = 0  # outbox messages the run added
+    caught_up_from: date | None = None  # the first missed day it caught up, if any

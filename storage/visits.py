@@ -102,9 +102,11 @@ def _insert_if_visible(dialect: str, scope: ChildScope) -> Any:
     in_scope = (
         select(Child.id)
         .join(Area, col(Area.id) == Child.area_id)
-        .where(col(Child.id) == bindparam("child_id"), scope_clause(scope))
+        # a closed record is read-only: no visit is added to it
+        .where(col(Child.id) == bindparam("child_id"), col(Child.active).is_(True),
+               scope_clause(scope))
         .exists()
-    )
+    )  # fmt: skip
     row = select(*(bindparam(name, type_=table[name].type) for name in COLUMNS))
     return (
         insert_in(dialect, Visit)

@@ -61,7 +61,9 @@ async def test_card_shows_what_each_role_is_entitled_to(box: Sandbox) -> None:
     card = director.last.text
     assert "身份证号：320999********" in card and "类别：农村留守儿童" in card
     assert "同户兄弟姐妹：于怡沐" in card and "尚无结对志愿者" in card
-    assert [label for label, _ in director.last.buttons] == ["改风险等级", "改学校", "改监护人"]
+    assert [label for label, _ in director.last.buttons] == [
+        "改风险等级", "改学校", "改监护人", "🔒 结案",
+    ]  # fmt: skip
 
     await supervisor.send("/child 于曦皓")
     full = next(line for line in supervisor.last.text.splitlines() if "身份证号" in line)

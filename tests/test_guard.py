@@ -37,6 +37,7 @@ COMMANDS: dict[str, Role | None] = {
     "pair": Role.SUPERVISOR,
     "unpair": Role.SUPERVISOR,
     "unpaired": Role.SUPERVISOR,
+    "ageing": Role.DIRECTOR,
 }
 UNKNOWN, FORBIDDEN = "仅限受邀人员", "无权"
 

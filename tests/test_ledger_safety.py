@@ -165,11 +165,20 @@ def test_the_command_line_dry_run_reports_the_same_row_errors(tmp_path: Path) ->
     ledger = tmp_path / "台账.csv"
     ledger.write_bytes(BAD_AREAS)
     result = bot(tmp_path, "import", str(ledger), "--dry-run", DATABASE_URL=url)
-    assert result.returncode == 0, result.stderr
+    # rows rejected: exit status 3, for scripts (README), in the dry run as in the import
+    assert result.returncode == 3, result.stderr
     assert "Traceback" not in result.stderr
     assert "拒绝 4 行" in result.stdout and "未写入任何数据" in result.stdout
     for line in ROW_ERRORS:
         assert f"• {line}" in result.stdout.splitlines(), line
+    result = bot(tmp_path, "import", str(ledger), DATABASE_URL=url)
+    assert result.returncode == 3, result.stderr  # the accepted row is written all the same
+    assert "导入完成：新增 1 名，更新 0 名；拒绝 4 行未写入" in result.stdout
+    again = bot(tmp_path, "import", str(ledger), DATABASE_URL=url)
+    assert again.returncode == 3 and "无变化 1 名" in again.stdout
+    good = tmp_path / "good.csv"
+    good.write_bytes(to_csv(row(20)))
+    assert bot(tmp_path, "import", str(good), DATABASE_URL=url).returncode == 0
 
     bomb = tmp_path / "bomb.xlsx"
     bomb.write_bytes(hostile.row_bomb())

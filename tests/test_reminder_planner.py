@@ -1,21 +1,25 @@
 """The reminder planner on a simulated clock: before, on and after due dates, the escalation,
 quiet hours, one message a day per person, birthdays and festivals, plans and snoozes, and no
-duplicate after a rerun, a restart or a second instance."""
+duplicate after a rerun, a restart or a second instance. A day the clock skips is a day the bot
+was down: the next run catches up the visit reminders it missed, never a birthday or festival."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import event
 from sqlmodel import select
 
+from care.reminders import Item, Kind
 from care.roles import Role
+from locales import Translator
 from sandbox.harness import Sandbox
 from sandbox.people import SimPerson
-from service.reminders import plan_today
+from service.reminders import SUPERVISED, plan_today, render
 from settings import Settings
 from storage.models import Outbox
-from tests.conftest import child_id, pair_directly, register, seed_ledger
+from tests.conftest import child_id, pair_directly, register, seed_ledger, sql
 
 TZ = ZoneInfo("Asia/Shanghai")
 EAST = "示范县/城关镇/东村"
@@ -145,3 +149,117 @@ async def test_overdue_shows_a_planned_visit(box: Sandbox) -> None:
     await volunteer.press("✅ 确认保存")
     await supervisor.send("/overdue")
     assert "🟡 熊子 · 逾期 3 天 · 志愿者：王芳 · 🗓 计划 2026年3月21日 走访" in supervisor.last.text
+
+
+# --- the day's record, outages -------------------------------------------------------------------
+
+
+async def planned_days(box: Sandbox) -> list[tuple[str, int, str | None]]:
+    async with box.services.sessions() as session:
+        query = "SELECT day, messages, caught_up_from FROM reminder_day ORDER BY day"
+        rows = await sql(session, query)
+        return [
+            (str(r["day"]), r["messages"], r["caught_up_from"] and str(r["caught_up_from"]))
+            for r in rows.mappings().all()
+        ]
+
+
+async def test_a_same_day_rerun_reads_the_days_record_and_nothing_else(box: Sandbox) -> None:
+    volunteer, _, _ = await setup(box)
+    assert await on(box, at("2026-03-16", 9)) == 1
+    assert await planned_days(box) == [("2026-03-16", 1, None)]
+    statements: list[str] = []
+    engine = box.services.engine.sync_engine
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    box.services.now = lambda: at("2026-03-16", 9, 15)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert await plan_today(box.services) == 0
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    [only] = statements  # one look at the record: no child, pairing or outbox row is read
+    assert "reminder_day" in only
+    assert len(reminders(volunteer)) == 1
+
+
+async def test_a_run_that_did_not_finish_is_done_again_without_duplicates(box: Sandbox) -> None:
+    volunteer, _, _ = await setup(box)
+    assert await on(box, at("2026-03-16", 9)) == 1
+    async with box.services.sessions.begin() as session:
+        await sql(session, "DELETE FROM reminder_day")  # as if it stopped before the record
+    assert await on(box, at("2026-03-16", 10)) == 0  # planned again: stored once, by its key
+    assert await planned_days(box) == [("2026-03-16", 0, None)]
+    assert len(reminders(volunteer)) == 1
+
+
+async def test_an_overdue_reminder_missed_while_down_comes_once_on_return(box: Sandbox) -> None:
+    volunteer, supervisor, _ = await setup(box)  # both children due on 2026-03-16
+    await on(box, at("2026-03-13"))  # "soon"; then down until the 20th: the 16th and 19th missed
+    assert await on(box, at("2026-03-20", 9)) == 1
+    text = reminders(volunteer)[-1]
+    assert "2026年3月20日" in text
+    assert "⏰ 熊子：已逾期 4 天，请尽快走访。" in text
+    assert "⏰ 梁桐宇：已逾期 4 天，请尽快走访。" in text
+    assert await planned_days(box) == [("2026-03-13", 1, None), ("2026-03-20", 1, "2026-03-14")]
+    assert await on(box, at("2026-03-20", 15)) == 0  # once
+    assert await on(box, at("2026-03-21")) == 0  # 5 days late: no step, and nothing missed
+    assert await on(box, at("2026-03-22")) == 1  # the ordinary steps go on
+    assert "已逾期 6 天" in reminders(volunteer)[-1]
+    assert len(reminders(volunteer)) == 3 and reminders(supervisor) == []
+
+
+async def test_an_escalation_missed_while_down_reaches_volunteer_and_supervisor(
+    box: Sandbox,
+) -> None:
+    volunteer, supervisor, _ = await setup(box)
+    await on(box, at("2026-03-16"))  # due; then down over the 19th and the escalation of the 23rd
+    assert await on(box, at("2026-03-24")) == 2
+    text = reminders(volunteer)[-1]
+    assert "⚠ 熊子：已逾期 8 天未走访，督导员也已收到提醒，请尽快走访。" in text
+    assert "⏰" not in text  # the escalation says it all, as on its own day
+    [told] = reminders(supervisor)
+    assert "⚠ 熊子（东村）已逾期 8 天未走访，已提醒志愿者。" in told
+    assert "⚠ 梁桐宇（东村）已逾期 8 天未走访，已提醒志愿者。" in told
+    assert await on(box, at("2026-03-25")) == 1  # 9 days late: the ordinary overdue step
+    assert "⚠" not in reminders(volunteer)[-1] and len(reminders(supervisor)) == 1
+
+
+async def test_birthdays_and_festivals_missed_while_down_are_not_sent_late(box: Sandbox) -> None:
+    await setup(box)
+    west = await register(box, Role.VOLUNTEER, "示范县/城关镇/西村", user_id=1503, name="李军")
+    await pair_directly(box, await child_id(box, "刘轩宇"), 1503)  # lunar birthday 八月十五
+    await on(box, at("2026-09-21"))
+    # down from the 22nd to the 26th: the birthday and Mid-Autumn (the 25th) and the
+    # reminders three days and a week before them passed
+    await on(box, at("2026-09-27"))
+    text = reminders(west)[-1]
+    assert "2026年9月27日" in text and "刘轩宇" in text  # long overdue: caught up
+    assert "🎂" not in text and "🏮" not in text
+
+
+async def test_a_child_whose_volunteer_blocked_the_bot_is_still_escalated(box: Sandbox) -> None:
+    volunteer, supervisor, _ = await setup(box)
+    async with box.services.sessions.begin() as session:
+        await sql(session, "UPDATE person SET unreachable_at = created_at WHERE tg_user_id = 1500")
+    assert await on(box, at("2026-03-23")) == 1  # the supervisor's only
+    assert reminders(volunteer) == []
+    [told] = reminders(supervisor)
+    assert "⚠ 熊子（东村）已逾期 7 天未走访，已提醒志愿者。" in told
+
+
+def test_a_message_longer_than_telegram_takes_ends_with_how_many_were_left_out() -> None:
+    t = Translator("zh_CN", TZ)
+    today = at("2026-03-24").date()
+    children = {n: (f"儿童{n}", "东村") for n in range(1, 301)}
+    items = [
+        Item(Kind.VISIT_ESCALATED, n, today - timedelta(days=8), SUPERVISED) for n in range(1, 301)
+    ]
+    text, buttons = render(t, items, children, today)
+    lines = text.splitlines()
+    assert len(text.encode("utf-16-le")) // 2 <= 4096
+    shown = len(lines) - 2  # the title and the last line
+    assert lines[-1] == f"……另有 {300 - shown} 条提醒，请用 /overdue 或 /mychildren 查看。"
+    assert 50 < shown < 300 and buttons == ()  # a supervisor's escalations carry no buttons

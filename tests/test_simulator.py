@@ -116,3 +116,25 @@ async def test_an_urgent_report_reaches_the_supervisor_seen_after_as(tmp_path: P
         if process.returncode is None:
             process.kill()
     assert "Traceback" not in term.screen
+
+
+async def test_moving_the_clock_brings_the_reminder_of_overdue_visits(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bot.py"), "simulate", "--database", str(tmp_path / "s.db"),
+        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    term = Terminal(process)
+    try:
+        await term.until(r"\] > ")
+        await term.type(":as 201")
+        await term.type(":clock +12d")
+        await term.until("机器人的时钟现在是")
+        await term.until(r"（新消息） 🔔 今日提醒")
+        await term.until(r"已逾期 \d+ 天，请尽快走访")
+        await term.type(":q")
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert "Traceback" not in term.screen

@@ -46,7 +46,8 @@ def pager(
 
 
 def child_label(line: ChildLine, t: Translator, age: int) -> str:
-    """A child on a button: colour, name, village, age (no more: buttons are seen by all)."""
-    dot = labels.COLOUR_DOT[Colour(line.colour)]
+    """A child on a button: colour, name, village, age (no more: buttons are seen by all);
+    a closed record is marked 🔒 instead of its colour."""
+    dot = labels.COLOUR_DOT[Colour(line.colour)] if line.active else "🔒"
     village = line.area_path.rsplit("/", 1)[-1]
     return f"{dot} {line.name} · {village} · {t('child.age', age=age)}"

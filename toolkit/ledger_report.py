@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from care import formulas
 from care.children import Category
+from care.closing import ClosingReason
 from care.ledger import Problem
 from care.roles import Gender
 from locales import Translator, labels
@@ -23,6 +24,8 @@ def _param(name: str, value: object, t: Translator) -> str:
         return t(labels.GENDER[Gender(str(value))])
     if name == "category" and value in set(Category):
         return t(labels.CATEGORY[Category(str(value))])
+    if name == "reason" and value in set(ClosingReason):
+        return t(labels.CLOSING_REASON[ClosingReason(str(value))])
     return str(value)
 
 
@@ -47,6 +50,13 @@ def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | Non
         t("ledger.summary", file=file_name, create=len(plan.create), update=len(plan.update),
           unchanged=plan.unchanged, rejected=plan.rejected),
     ]  # fmt: skip
+    if plan.close:  # the rows of children past the age limit whose records close
+        lines += ["", t.n("ledger.closings", len(plan.close), count=len(plan.close))]
+        closing = plan.close if limit is None else plan.close[:limit]
+        lines += [f"• {describe(c.problem, t)}" for c in closing]
+        if len(closing) < len(plan.close):
+            more = len(plan.close) - len(closing)
+            lines.append(t.n("ledger.more_closings", more, count=more))
     shown = plan.problems if limit is None else plan.problems[:limit]
     if shown:
         lines += ["", t("ledger.problems")] + [f"• {describe(p, t)}" for p in shown]
@@ -61,8 +71,9 @@ def summary(plan: ImportPlan, t: Translator, *, file_name: str, limit: int | Non
 
 
 def problems_csv(plan: ImportPlan, t: Translator) -> bytes:
-    """Every problem, then every warning, row by row, for a clerk to work through (UTF-8 with
-    BOM for Excel; a text that Excel would run as a formula gets a leading apostrophe)."""
+    """Every problem, then every warning, then every record to close, row by row, for a clerk
+    to work through (UTF-8 with BOM for Excel; a text that Excel would run as a formula gets a
+    leading apostrophe)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out)
     writer.writerow([t("ledger.csv_row"), t("ledger.csv_column"), t("ledger.csv_problem")])
@@ -70,4 +81,9 @@ def problems_csv(plan: ImportPlan, t: Translator) -> bytes:
         params = {k: _param(k, v, t) for k, v in problem.params.items()}
         text = t(labels.PROBLEM[problem.code], **params)
         writer.writerow([problem.row or "", problem.column or "", formulas.csv_text(text)])
+    for closing in plan.close:
+        params = {k: _param(k, v, t) for k, v in closing.problem.params.items()}
+        text = t("ledger.closes", problem=t(labels.PROBLEM[closing.problem.code], **params))
+        writer.writerow([closing.problem.row or "", closing.problem.column or "",
+                         formulas.csv_text(text)])  # fmt: skip
     return out.getvalue().encode("utf-8-sig")

@@ -14,6 +14,7 @@ from care.children import (
     age_on,
     eligibility_problems,
     lunar_birthday_in_year,
+    lunar_month_day,
     next_lunar_birthday,
     parse_category,
     parse_colour,
@@ -315,3 +316,14 @@ def test_next_lunar_birthday_is_never_before_and_within_a_year() -> None:
         assert day <= found < day + timedelta(days=385)
         assert found in {in_year("闰四月初八", y) for y in (2019, 2020, 2021, 2022)}
         day += timedelta(days=11)
+
+
+def test_lunar_month_day_of_a_solar_date() -> None:
+    day = date(2019, 12, 1)  # over two leap months: 闰四月 of 2020 and 闰二月 of 2023
+    while day < date(2024, 3, 1):
+        lunar = Solar.fromYmd(day.year, day.month, day.day).getLunar()
+        month, lunar_day, length = lunar_month_day(day)
+        assert (month, lunar_day) == (abs(lunar.getMonth()), lunar.getDay())
+        assert length in (29, 30) and lunar_day <= length
+        day += timedelta(days=1)
+    assert lunar_month_day(date(2026, 2, 16)) == (12, 29, 29)  # 腊月 of lunar 2025 has no 30th

@@ -352,7 +352,6 @@ def test_each_kind_of_bad_row() -> None:
         p(15, "风险等级", "required"),
         p(16, "出生日期", "date_format", value="2015年13月1日"),
         p(17, "出生日期", "birth_in_future", birth_date="2027-01-01"),
-        p(18, "儿童类别", "too_old_for_category", age=16, limit=16, category="left_behind"),
         p(19, "监护人电话", "phone_format", value="1381234567"),
         p(20, "农历生日", "lunar_birthday_impossible", value="十三月初一"),
         p(21, "农历生日", "lunar_birthday_format", value="中秋"),
@@ -364,7 +363,21 @@ def test_each_kind_of_bad_row() -> None:
     ]
     assert [row.row for row in result.rows] == [2, 25]
     assert result.rows[1].category == Category.OTHER_DIFFICULTY
-    assert result.rejected_rows == list(range(3, 25))
+    # too old and nothing else: kept apart, for the import to close the child's record
+    [aged] = result.aged_out
+    assert aged.row.row == 18 and aged.row.category == Category.LEFT_BEHIND
+    assert aged.problem == p(
+        18, "儿童类别", "too_old_for_category", age=16, limit=16, category="left_behind"
+    )
+    assert result.rejected_rows == [n for n in range(3, 25) if n != 18]
+
+
+def test_a_row_too_old_and_wrong_otherwise_is_rejected_with_both_problems() -> None:
+    old = date(2008, 1, 1)
+    line = child(出生日期="2008-01-01", 监护人电话="123", 身份证号=unique_id(51, old))
+    result = parse_ledger_rows([list(LEDGER_COLUMNS), line], today=TODAY)
+    assert [p.code for p in result.problems] == ["too_old_for_category", "phone_format"]
+    assert result.rows == [] and result.aged_out == []
 
 
 def test_duplicate_ids_reject_every_row_that_has_them() -> None:

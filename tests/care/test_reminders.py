@@ -6,13 +6,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from lunar_python import Solar
 
-from care.children import LunarBirthday
+from care.children import LunarBirthday, lunar_birthday_in_year
 from care.reminders import (
+    BirthdayWindow,
     CareDate,
     Item,
     Kind,
     birthday_on,
     birthday_reminders,
+    birthday_window,
     bundle,
     care_date_reminders,
     care_dates,
@@ -22,6 +24,8 @@ from care.reminders import (
     reminder_key,
     still_useful,
     visit_reminders,
+    visit_reminders_caught_up,
+    visit_window,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -131,6 +135,82 @@ def test_a_snooze_wins_over_a_plan() -> None:
     assert visit_reminders(DUE, d(3, 9), planned=d(3, 9), snoozed_until=d(3, 9)) == [
         Kind.VISIT_PLANNED
     ]
+
+
+# --- visits missed while the bot was down -------------------------------------------------------
+
+
+def test_an_overdue_step_missed_is_sent_once_on_return() -> None:
+    # down from 3/12 to 3/17: the overdue step of 3/13 and 3/16 and the escalation of 3/17 missed
+    assert visit_reminders_caught_up(DUE, d(3, 18), d(3, 12)) == [Kind.VISIT_ESCALATED]
+    # down from 3/12 to 3/14: due (3/10) passed before, the step of 3/13 missed
+    assert visit_reminders_caught_up(DUE, d(3, 15), d(3, 12)) == [Kind.VISIT_OVERDUE]
+    # the day after a day with a step: nothing was missed
+    assert visit_reminders_caught_up(DUE, d(3, 14), d(3, 14)) == []
+    assert visit_reminders_caught_up(DUE, d(3, 14), None) == []
+    # a missed "soon" while the due date is still ahead
+    assert visit_reminders_caught_up(DUE, d(3, 9), d(3, 6)) == [Kind.VISIT_SOON]
+    # down over days that said nothing: nothing to catch up
+    assert visit_reminders_caught_up(DUE, d(3, 12), d(3, 11)) == []
+
+
+def test_todays_own_reminder_is_not_doubled_and_an_escalation_replaces_an_overdue_step() -> None:
+    assert visit_reminders_caught_up(DUE, d(3, 16), d(3, 12)) == [Kind.VISIT_OVERDUE]
+    assert visit_reminders_caught_up(DUE, d(3, 17), d(3, 12)) == [Kind.VISIT_ESCALATED]
+    assert visit_reminders_caught_up(DUE, d(3, 19), d(3, 15)) == [Kind.VISIT_ESCALATED]
+    assert visit_reminders_caught_up(DUE, d(3, 19), d(3, 18)) == [Kind.VISIT_OVERDUE]
+
+
+def test_a_snooze_or_a_plan_silences_the_catch_up_as_it_silences_the_day() -> None:
+    assert visit_reminders_caught_up(DUE, d(3, 15), d(3, 12), snoozed_until=d(3, 16)) == []
+    # the snooze ended during the outage: the reminder it postponed comes now
+    assert visit_reminders_caught_up(DUE, d(3, 15), d(3, 12), snoozed_until=d(3, 14)) == [
+        Kind.VISIT_OVERDUE
+    ]
+    assert visit_reminders_caught_up(DUE, d(3, 15), d(3, 12), planned=d(3, 16)) == []
+    # a planned day that passed during the outage is not reminded after it…
+    assert visit_reminders_caught_up(DUE, d(3, 15), d(3, 12), planned=d(3, 13)) == []
+    # …an overdue step after it is
+    assert visit_reminders_caught_up(DUE, d(3, 15), d(3, 12), planned=d(3, 12)) == [
+        Kind.VISIT_OVERDUE
+    ]
+    # an escalation is sent whatever the plan, as on its day
+    assert visit_reminders_caught_up(DUE, d(3, 18), d(3, 12), planned=d(3, 18)) == [
+        Kind.VISIT_ESCALATED, Kind.VISIT_PLANNED,
+    ]  # fmt: skip
+
+
+def _caught_up_day_by_day(
+    due: date, today: date, missed_from: date, planned: date | None, snoozed: date | None
+) -> list[Kind]:
+    """visit_reminders_caught_up by looking at every missed day, not only those that speak."""
+    todays = visit_reminders(due, today, planned, snoozed)
+    if snoozed is not None and today < snoozed:
+        return todays
+    yesterday = today - timedelta(days=1)
+    days = simulate(lambda t: visit_reminders(due, t, planned, snoozed), missed_from, yesterday)
+    missed = {kind for kinds in days.values() for kind in kinds if kind != Kind.VISIT_PLANNED}
+    if Kind.VISIT_ESCALATED in missed and Kind.VISIT_ESCALATED not in todays:
+        return [Kind.VISIT_ESCALATED] + [k for k in todays if k == Kind.VISIT_PLANNED]
+    if todays or not missed or (planned is not None and today <= planned):
+        return todays
+    return [Kind.VISIT_OVERDUE if due < today else Kind.VISIT_SOON]
+
+
+def test_catch_up_looks_at_enough_days_and_the_window_admits_every_child_it_speaks_of() -> None:
+    marks = [None, d(3, 5), d(3, 10), d(3, 14), d(3, 17), d(3, 20), d(3, 30)]
+    for today in simulate(lambda t: [t], d(3, 1), d(4, 10)):
+        for outage in (None, 1, 2, 3, 4, 7, 12, 40):
+            missed_from = None if outage is None else today - timedelta(days=outage)
+            window = visit_window(today, missed_from)
+            for planned in marks:
+                for snoozed in marks:
+                    found = visit_reminders_caught_up(DUE, today, missed_from, planned, snoozed)
+                    if missed_from is not None:
+                        by_hand = _caught_up_day_by_day(DUE, today, missed_from, planned, snoozed)
+                        assert found == by_hand, (today, missed_from, planned, snoozed)
+                    if found:
+                        assert window.admits(DUE, planned, snoozed), (today, outage)
 
 
 def test_ledger_review_in_march() -> None:
@@ -333,6 +413,31 @@ def test_a_la_yue_birthday_near_the_solar_new_year() -> None:
         d(12, 30, 2027): [Kind.BIRTHDAY],
     }
     assert next_birthday(BORN, third, d(1, 11, 2027)) == d(12, 30, 2027)
+
+
+def test_the_birthday_window_admits_every_birthday_reminded_on_a_day() -> None:
+    lunar_birthdays = [
+        LunarBirthday(m, day, leap) for m in range(1, 13) for day in range(1, 31)
+        for leap in (False, True)
+    ]  # fmt: skip
+    solar_births = [date(2012, 1, 1) + timedelta(days=n) for n in range(366)]  # a leap year
+    windows: dict[date, BirthdayWindow] = {}
+
+    def window(today: date) -> BirthdayWindow:
+        return windows.get(today) or windows.setdefault(today, birthday_window(today))
+
+    for year in (2025, 2026, 2028):  # 2025 has a leap 6th month, 2028 a leap 5th and 29 Feb
+        for lunar in lunar_birthdays:
+            day = lunar_birthday_in_year(lunar, year)
+            for today in (day, day - timedelta(days=3)):
+                assert birthday_reminders(BORN, lunar, today), (lunar, today)
+                assert window(today).admits(BORN, lunar), (lunar, today)
+        for born in solar_births:
+            day = birthday_on(born, None, year)
+            for today in (day, day - timedelta(days=3)):
+                assert window(today).admits(born, None), (born, today)
+    quiet = birthday_window(d(4, 10))  # only today's and those in three days
+    assert quiet.solar == {(4, 10), (4, 13)} and len(quiet.lunar) == 2
 
 
 # --- quiet hours -------------------------------------------------------------------------------
