@@ -50,8 +50,16 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
 class BotApiServer:
     """`async with BotApiServer(telegram) as server:` serves http://127.0.0.1:<port>/bot<token>."""
 
-    def __init__(self, telegram: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        telegram: FakeTelegram,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str | None = None,
+    ) -> None:
         self.telegram, self.host, self.port = telegram, host, port
+        self.token = token  # when given, another token is refused as Telegram refuses it
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -117,6 +125,8 @@ class BotApiServer:
         method = path.rsplit("/", 1)[-1]
         if not path.startswith("/bot") or "/" not in path[4:]:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        if self.token is not None and path[4:].split("/", 1)[0] != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         try:
             params = parse_body(headers.get("content-type", ""), body)
             result = await self.telegram.call(method, params)

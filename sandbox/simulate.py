@@ -161,7 +161,8 @@ def fresh_database(path: str) -> str:
 
 
 async def simulate(settings: Settings, database_url: str) -> None:
-    settings = settings.model_copy(update={"database_url": database_url})
+    # No metrics endpoint for the demo: the bot itself may be serving one on that port.
+    settings = settings.model_copy(update={"database_url": database_url, "metrics_port": None})
     code = await seed(settings)
     t = Translator(settings.default_locale, settings.tz)
     box = Sandbox(settings)
