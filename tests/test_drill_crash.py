@@ -8,7 +8,7 @@ each alert round complete within 5 s.
 
 The drill runs once per module (about two minutes, most of it the bot starting again 19
 times); each target is its own test, so a defect shows as the one target it breaks.
-DRILL_LONG=1 crashes five check-ins, at every step, one moment each (about six minutes).
+DRILL_LONG=1 crashes five check-ins, at every step, one moment each (75 crashes, 5 minutes).
 The figures go to summary.txt, and what each step did and showed to trace.txt, beside the
 drill's database (and the bot's log of each run)."""
 
@@ -497,10 +497,10 @@ def test_no_record_is_saved_twice(drill: Findings) -> None:
     strict=True,
     reason="defect: the sender sends up to 30 outbox messages side by side and marks each "
     "sent only after its own answer, so a crash mid-round repeats every message Telegram "
-    "took that the dead process had not marked yet: 3 to 4 of 24 reminders when killed at "
-    "the 6th, all 24 again when the next process is killed at its 5th; 8 of 22 alerts "
-    "killed at the 8th, 13 killed at the 15th (README: 'a crash in between can repeat a "
-    "message'; the issue allows one per crash)",
+    "took that the dead process had not marked yet (4 runs on main: 3 to 4 of 24 reminders "
+    "when killed at the 6th, then 18 to 24 when the next process is killed at its 5th; 8 of "
+    "22 alerts killed at the 8th, 13 to 14 killed at the 15th). README: 'a crash in between "
+    "can repeat a message'; the issue allows one per crash",
 )
 def test_at_most_one_message_repeated_per_crash(drill: Findings) -> None:
     assert [c for c in drill.crashes if c.repeats > 1] == [], drill.summary()
