@@ -148,7 +148,7 @@ async def test_run_serves_metrics_when_a_port_is_set(tmp_path: Path) -> None:
             assert before["carebot_database_up"] == 1
             assert before["process_resident_memory_bytes"] > 0  # the process's own figures
             update_id = telegram.next_update_id()
-            await telegram.updates.put({"update_id": update_id, "message": {
+            telegram.push({"update_id": update_id, "message": {
                 "message_id": 1, "date": 0, "text": "/start",
                 "chat": {"id": 4242, "type": "private"},
                 "from": {"id": 4242, "is_bot": False, "first_name": "Guest"},
