@@ -4,6 +4,10 @@ python bot.py run            poll Telegram (or BOT_API_BASE_URL) for updates
 python bot.py migrate        create or upgrade the database schema
 python bot.py invite --role admin --area 示范县
 python bot.py simulate       chat with the bot in the terminal, on demo data
+python bot.py check          settings, database, Bot API and webhook, one line each
+python bot.py backup FILE    a consistent copy of the SQLite database, while the bot runs
+python bot.py restore FILE   put a backup back (the bot stopped)
+python bot.py copy-db --to postgresql+asyncpg://user@host/db   move to PostgreSQL
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import importlib
 import logging
 import pkgutil
 import sys
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,9 +40,9 @@ from locales import Translator, locale_for, preload
 from service import follow, invites, ledger
 from service.services import Services
 from settings import Settings, SettingsError, load_settings
-from storage import instance, migrate, outbox
+from storage import backup, copydb, instance, migrate, outbox
 from storage.db import make_engine, make_sessions
-from toolkit import logs
+from toolkit import checks, logs, metrics
 from toolkit.context import BotApplication, BotContext
 from toolkit.errors import on_error
 from toolkit.groupcommit import GroupCommit
@@ -152,11 +157,20 @@ async def _post_init(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
     if not await migrate.is_current(services.engine):
         raise NotMigrated
+    claim: instance.Claim | None = None
     if application.bot_data["exclusive"]:
         claim = await instance.claim(services.engine)
         if claim is None:
             raise AnotherInstance
         application.bot_data["claim"] = claim
+    # Once the claim is ours (an instance that is not active never takes the port), and
+    # before anything that a port already taken would leave running.
+    settings = services.settings
+    if settings.metrics_port:
+        application.bot_data["metrics"] = metrics.start(
+            services, settings.metrics_host, settings.metrics_port
+        )
+    if claim is not None:
         # Not application.create_task: stopping the application would wait for this loop.
         keeper = asyncio.get_running_loop().create_task(_keep_claim(application, claim))
         application.bot_data["claim_keeper"] = keeper
@@ -225,6 +239,9 @@ async def _post_stop(application: BotApplication) -> None:
 
 async def _post_shutdown(application: BotApplication) -> None:
     services: Services = application.bot_data["services"]
+    endpoint: metrics.Endpoint | None = application.bot_data.pop("metrics", None)
+    if endpoint is not None:
+        await endpoint.stop()
     claim = application.bot_data.pop("claim", None)
     if claim is not None:  # last: the persistence and the sender have written what they had
         await claim.release()
@@ -337,7 +354,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     exp.add_argument("--area", required=True, help="area path, e.g. 示范县/城关镇")
     sim = commands.add_parser("simulate", help="chat with the bot in the terminal (demo data)")
     sim.add_argument("--database", default="data/simulate.db", help="demo SQLite file")
+    chk = commands.add_parser("check", help="check settings, database, Bot API and webhook")
+    chk.add_argument("--webhook", action="store_true", help="as `run --webhook`: its webhook set")
+    bak = commands.add_parser("backup", help="copy the SQLite database while the bot runs")
+    bak.add_argument("file", help="the backup to write (a new file)")
+    res = commands.add_parser("restore", help="put an SQLite backup back (bot stopped)")
+    res.add_argument("file", help="a backup written by `backup`")
+    cop = commands.add_parser("copy-db", help="copy every row into an empty database")
+    cop.add_argument("--to", required=True, metavar="URL", help="postgresql+asyncpg://user@host/db")
     args = parser.parse_args(argv)
+    if args.command == "check":  # reports invalid settings as one of its lines
+        return asyncio.run(check(webhook=args.webhook))
     try:
         settings = load_settings()
         # The terminal is the simulator's chat: keep the log out of it but for warnings.
@@ -361,6 +388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             # it is found by name when asked for, not imported: the layers only point down.
             simulator = importlib.import_module("sandbox.simulate")
             asyncio.run(simulator.simulate(settings, simulator.fresh_database(args.database)))
+        elif args.command == "backup":
+            return _backup(settings, Path(args.file))
+        elif args.command == "restore":
+            return _restore(settings, Path(args.file))
+        elif args.command == "copy-db":
+            return asyncio.run(copy_database(settings, args.to))
     except SettingsError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
@@ -370,6 +403,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AnotherInstance:
         print("another instance of the bot is running on this database; not starting",
               file=sys.stderr)  # fmt: skip
+        return 2
+    except metrics.MetricsUnavailable as exc:
+        print(f"METRICS_PORT: {exc}", file=sys.stderr)
         return 2
     return 0
 
@@ -393,6 +429,132 @@ def _invite(settings: Settings, role: Role, area_path: str) -> int:
     print(f"/start {code}")
     print(f"code: {code}")
     print(f"role: {role.value}, area: {area_path}, single use, valid until {until}")
+    return 0
+
+
+# -- operations ------------------------------------------------------------------------------
+
+PG_BACKUP = (
+    "PostgreSQL is backed up with its own tools: pg_dump -Fc (a copy) and pg_restore, or "
+    "continuous archiving for point-in-time recovery; see README.md, 'Operations'"
+)
+
+
+async def check(*, webhook: bool = False) -> int:
+    """`check`: one line per check; exit status 1 when one fails. `webhook`: the bot runs
+    with `run --webhook`, so its webhook must be set; else it polls and none may be."""
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(checks.Result("settings", False, str(exc)).line())
+        return 1
+    logs.setup(settings, level="WARNING")  # the lines below are the report
+    wanted = (settings.webhook_url or "") if webhook else ""
+    results = [
+        checks.settings_result(settings, webhook=webhook),
+        await checks.database_result(settings),
+        *await checks.bot_api_results(settings, webhook_url=wanted),
+    ]
+    for result in results:
+        print(result.line())
+    return 1 if any(r.ok is False for r in results) else 0
+
+
+def _backup(settings: Settings, file: Path) -> int:
+    database = backup.sqlite_file(settings.database_url)
+    if database is None:
+        print(PG_BACKUP, file=sys.stderr)
+        return 2
+    try:
+        copy = backup.backup(database, file)
+    except (FileNotFoundError, FileExistsError, backup.NotOurs) as exc:
+        print(f"no backup written: {exc}", file=sys.stderr)
+        return 2
+    print(f"backup written: {copy.path} ({copy.size:,} bytes, schema {copy.revision})")
+    return 0
+
+
+def _restore(settings: Settings, file: Path) -> int:
+    database = backup.sqlite_file(settings.database_url)
+    if database is None:
+        print(PG_BACKUP, file=sys.stderr)
+        return 2
+    if not file.is_file():
+        print(f"no such file: {file}", file=sys.stderr)
+        return 2
+    claim = asyncio.run(_claim(settings.database_url))  # held while the pages are replaced
+    if claim is None:
+        print("the bot is running on this database: stop it first; nothing restored",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    try:
+        restored = backup.restore(file, database)
+    except backup.NotOurs as exc:
+        print(f"{file}: {exc}; nothing restored", file=sys.stderr)
+        return 2
+    finally:
+        asyncio.run(claim.release())
+    print(f"restored {file} (schema {restored.copy.revision}) into {database}")
+    if restored.kept is not None:
+        print(f"the database as it was is kept at {restored.kept}")
+    if not restored.copy.current:
+        print("the backup's schema is older than the code: run `python bot.py migrate`")
+    return 0
+
+
+async def _claim(url: str) -> instance.Claim | None:
+    engine = make_engine(url)
+    try:
+        return await instance.claim(engine)
+    finally:
+        await engine.dispose()  # a PostgreSQL claim holds a connection of its own
+
+
+async def copy_database(settings: Settings, to: str) -> int:
+    """`copy-db --to URL`: every row of DATABASE_URL into the empty database at URL."""
+    if not to.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        print("--to: must start with postgresql+asyncpg:// (or sqlite+aiosqlite://)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    if checks.shown(to) == checks.shown(settings.database_url):
+        print("--to is DATABASE_URL itself: name the new, empty database", file=sys.stderr)
+        return 2
+    source, target = make_engine(settings.database_url), make_engine(to)
+    claim = await instance.claim(source)  # the bot stays stopped while its rows are copied
+    try:
+        if claim is None:
+            print("the bot is running on this database: stop it first; nothing copied",
+                  file=sys.stderr)  # fmt: skip
+            return 2
+        started = time.monotonic()
+        counts = await copydb.copy_all(
+            source, target, copied=lambda table, rows: print(f"copied {table}: {rows:,} rows")
+        )
+    except copydb.SourceNotMigrated:
+        print("DATABASE_URL is not migrated: run `python bot.py migrate` first", file=sys.stderr)
+        return 2
+    except copydb.TargetNotEmpty as exc:
+        print(f"the target is not empty ({exc}): copy-db fills only an empty database",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except Exception as exc:  # the target unreachable, a row it refused: nothing was copied
+        print(f"nothing copied: {checks.reason(exc)}", file=sys.stderr)
+        return 1
+    finally:
+        if claim is not None:
+            await claim.release()
+        await source.dispose()
+        await target.dispose()
+    width = max(len(c.table) for c in counts)
+    print(f"{'table':<{width}}  {'source':>10}  {'target':>10}")
+    for c in counts:
+        print(f"{c.table:<{width}}  {c.source:>10,}  {c.target:>10,}"
+              f"{'' if c.source == c.target else '  MISMATCH'}")  # fmt: skip
+    if any(c.source != c.target for c in counts):
+        print("the counts differ: do not switch to the target", file=sys.stderr)
+        return 1
+    print(f"all {len(counts)} tables copied and counted in {time.monotonic() - started:.1f} s; "
+          f"set DATABASE_URL={checks.shown(to)} and start the bot")  # fmt: skip
     return 0
 
 

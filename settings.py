@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = Field(
         default="text", description="text lines, or one JSON object per line"
     )
+    # Operations: a Prometheus endpoint served by `run` when a port is given (off by default).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = Field(default="127.0.0.1", description="0.0.0.0: reachable from outside")
 
     @field_validator("log_level", "log_format", mode="before")
     @classmethod

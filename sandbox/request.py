@@ -7,9 +7,10 @@ from typing import Any
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
 from telegram._utils.types import ODVInput
+from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from sandbox.telegram import ApiError, FakeTelegram
+from sandbox.telegram import ApiError, FakeTelegram, NoAnswer
 
 
 class FakeRequest(BaseRequest):
@@ -50,6 +51,8 @@ class FakeRequest(BaseRequest):
             result = await self.telegram.call(api_method, params)
         except ApiError as exc:
             return exc.status, json.dumps(exc.body()).encode()
+        except NoAnswer as exc:  # what the HTTP client raises when no answer comes in time
+            raise TimedOut(f"Timed out ({'applied' if exc.applied else 'dropped'})") from exc
         return 200, json.dumps({"ok": True, "result": result}).encode()
 
 

@@ -5,15 +5,17 @@ Loopback only."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from email.parser import BytesParser
 from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sandbox.telegram import ApiError, FakeTelegram
+from sandbox.telegram import ApiError, FakeTelegram, NoAnswer
 
 MAX_BODY = 20 * 1024 * 1024
+HOLD = 120.0  # seconds a call without an answer keeps its connection, if the client waits
 
 
 def _value(raw: str) -> Any:
@@ -50,8 +52,16 @@ def parse_body(content_type: str, body: bytes) -> dict[str, Any]:
 class BotApiServer:
     """`async with BotApiServer(telegram) as server:` serves http://127.0.0.1:<port>/bot<token>."""
 
-    def __init__(self, telegram: FakeTelegram, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        telegram: FakeTelegram,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str | None = None,
+    ) -> None:
         self.telegram, self.host, self.port = telegram, host, port
+        self.token = token  # when given, another token is refused as Telegram refuses it
         self._server: asyncio.Server | None = None
         self._handlers: set[asyncio.Task[None]] = set()
 
@@ -90,7 +100,14 @@ class BotApiServer:
                 if length > MAX_BODY:
                     break
                 body = await reader.readexactly(length) if length else b""
-                status, answer = await self._answer(target, headers, body)
+                try:
+                    status, answer = await self._answer(target, headers, body)
+                except NoAnswer:
+                    # Too late: the connection stays silent until the client gives up on it
+                    # (its read time out) and closes it, which it sees as a time out.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(reader.read(), HOLD)
+                    break
                 payload = json.dumps(answer).encode()
                 writer.write(
                     f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
@@ -99,6 +116,10 @@ class BotApiServer:
                 )
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        except asyncio.CancelledError:
+            # the server closing (a long poll in flight): end quietly, as asyncio's stream
+            # callback of Python 3.11 reports a cancelled handler as an error
             pass
         finally:
             self._handlers.discard(task)
@@ -117,6 +138,8 @@ class BotApiServer:
         method = path.rsplit("/", 1)[-1]
         if not path.startswith("/bot") or "/" not in path[4:]:
             return 404, {"ok": False, "error_code": 404, "description": "Not Found"}
+        if self.token is not None and path[4:].split("/", 1)[0] != self.token:
+            return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         try:
             params = parse_body(headers.get("content-type", ""), body)
             result = await self.telegram.call(method, params)

@@ -162,7 +162,8 @@ def fresh_database(path: str) -> str:
 
 
 async def simulate(settings: Settings, database_url: str) -> None:
-    settings = settings.model_copy(update={"database_url": database_url})
+    # No metrics endpoint for the demo: the bot itself may be serving one on that port.
+    settings = settings.model_copy(update={"database_url": database_url, "metrics_port": None})
     code = await seed(settings)
     t = Translator(settings.default_locale, settings.tz)
     box = Sandbox(settings)
@@ -174,6 +175,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
         }
         me = cast["new"]
         screen, offset = Screen(t), timedelta()
+        await run_due(box.application)  # today's reminders, as the bot's first jobs would
         print(t("sim.intro", code=code))
         print(t("sim.commands"))
         while True:
@@ -221,6 +223,7 @@ async def simulate(settings: Settings, database_url: str) -> None:
                 box.services.now = functools.partial(_moved, offset)
                 print(t("sim.clock", now=t.datetime(box.services.now())))
                 await run_due(box.application)
+                await box.drain()  # what that planned, sent now (held for quiet hours: later)
             elif line.startswith((":file", ":photo", ":voice")):
                 kind, _, path = line.partition(" ")
                 if kind == ":file":

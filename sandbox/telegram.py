@@ -1,19 +1,24 @@
 """A fake Telegram: the Bot API side of every chat, in memory.
 
 It answers the Bot API methods the bot uses, keeps each chat's messages (so edits and button
-presses work on what the person actually sees), and queues updates for `getUpdates`. The tests,
-`bot.py simulate` and the benchmarks reach it in-process (sandbox.request.FakeRequest); a bot
-started with `run` reaches it over HTTP (sandbox.server).
+presses work on what the person actually sees), and keeps updates for `getUpdates` as Telegram
+does: pending until a call with a higher `offset` confirms them, so a bot killed after fetching
+gets them again. It can fail as Telegram fails: per chat or method (`faults`,
+`method_faults`), or for a while (`outage`: 5xx, flood waits, answers that come too late).
+The tests, `bot.py simulate` and the benchmarks reach it in-process (sandbox.request.FakeRequest);
+a bot started with `run` reaches it over HTTP (sandbox.server).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 BOT_ID = 7000000001
@@ -41,6 +46,16 @@ class Sent:
         return [(b["text"], b.get("callback_data", "")) for row in rows for b in row]
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A text a chat showed: a message sent, or a message's new text after an edit."""
+
+    chat_id: int
+    message_id: int
+    text: str
+    at: float = field(default_factory=time.monotonic)
+
+
 @dataclass
 class ApiCall:
     method: str
@@ -59,6 +74,41 @@ class ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+class NoAnswer(Exception):
+    """The call gets no answer in time: the client times out. `applied`: Telegram did it
+    anyway (the message is in the chat), or dropped it before doing anything."""
+
+    def __init__(self, applied: bool) -> None:
+        super().__init__("no answer" + (" (applied)" if applied else ""))
+        self.applied = applied
+
+
+class Fault(StrEnum):
+    """How Telegram fails during an outage."""
+
+    BAD_GATEWAY = "502"  # an error status, nothing done
+    FLOOD = "429"  # Too Many Requests with retry_after, nothing done
+    LATE = "late"  # done, but answered too late: the client times out
+    LOST = "lost"  # dropped before doing anything, never answered: the client times out
+
+
+# The methods that change a chat: an outage without `methods` fails these.
+CHANGING = ("send", "edit", "answer", "delete", "copy", "forward")
+
+
+@dataclass
+class Outage:
+    fault: Fault
+    until: float  # time.monotonic()
+    methods: frozenset[str] | None = None  # None: every method that changes a chat
+    retry_after: int = 1  # seconds, for a flood wait
+
+    def covers(self, method: str, now: float) -> bool:
+        if now >= self.until:
+            return False
+        return method in self.methods if self.methods is not None else method.startswith(CHANGING)
 
 
 class FakeTelegram:
@@ -82,15 +132,27 @@ class FakeTelegram:
         # every message sent or edited, in order: what one update changed, without reading
         # whole chats (they grow long in the benchmarks)
         self.changes: list[Sent] = []
+        # every text a chat showed, in order: each message sent and each edit of a text
+        # (`changes` holds the messages as they are now)
+        self.shown: list[Shown] = []
         self._by_id: dict[tuple[int, int], Sent] = {}
         self.commands: dict[tuple[str, str], list[JSON]] = {}
-        self.updates: asyncio.Queue[JSON] = asyncio.Queue()
+        # Updates not yet confirmed by a getUpdates whose offset is above their id, oldest first
+        self.pending: list[JSON] = []
+        self.handed_out: dict[int, int] = defaultdict(int)  # update id -> times returned
+        self._arrival = asyncio.Event()
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
         # failures to play, per chat: the next send to that chat raises the first one queued
         self.faults: dict[int, list[Exception]] = defaultdict(list)
         # failures to play per Bot API method, whatever the chat (e.g. answerCallbackQuery)
         self.method_faults: dict[str, list[Exception]] = defaultdict(list)
         self.blocked: set[int] = set()  # people who blocked the bot
+        # Telegram failing for a while (`outage`), and each call that failed so
+        self.outages: list[Outage] = []
+        self.failed: list[tuple[ApiCall, Fault]] = []
+        # Told of every call before it is done (False) and after (True); raising NoAnswer
+        # before drops it (the tests kill the bot's process here, at a chosen moment).
+        self.on_call: Callable[[ApiCall, bool], None] | None = None
         # Telegram's limits, when enforced: 30 messages in any second, one a second per chat,
         # 20 a minute per group
         self.enforce_limits = False
@@ -109,6 +171,35 @@ class FakeTelegram:
     def next_update_id(self) -> int:
         return next(self._update_ids)
 
+    def push(self, update: JSON) -> None:
+        """An update for the bot: pending until a getUpdates confirms it."""
+        self.pending.append(update)
+        self._arrival.set()
+        self._arrival = asyncio.Event()
+
+    def outage(
+        self,
+        fault: Fault,
+        seconds: float,
+        *,
+        methods: Sequence[str] | None = None,
+        retry_after: int = 1,
+    ) -> Outage:
+        """From now on, for `seconds`, `methods` (default: every method that changes a chat)
+        fail as `fault` says."""
+        outage = Outage(
+            fault,
+            time.monotonic() + seconds,
+            frozenset(methods) if methods is not None else None,
+            retry_after,
+        )
+        self.outages.append(outage)
+        return outage
+
+    def _outage(self, method: str) -> Outage | None:
+        now = time.monotonic()
+        return next((o for o in reversed(self.outages) if o.covers(method, now)), None)
+
     def next_message_id(self) -> int:
         return next(self._message_ids)
 
@@ -122,9 +213,31 @@ class FakeTelegram:
     # -- the Bot API side: what the bot does -------------------------------------------------
 
     async def call(self, method: str, params: JSON) -> Any:
-        """Answers one Bot API call; raises ApiError as Telegram would answer an error."""
+        """Answers one Bot API call; raises ApiError as Telegram would answer an error, and
+        NoAnswer for a call that is never answered in time."""
         call = ApiCall(method, params)
         self.calls.append(call)
+        if self.on_call is not None:
+            self.on_call(call, False)
+        outage = self._outage(method)
+        if outage is not None and outage.fault != Fault.LATE:
+            self.failed.append((call, outage.fault))
+            if outage.fault == Fault.BAD_GATEWAY:
+                raise ApiError(502, "Bad Gateway")
+            if outage.fault == Fault.FLOOD:
+                wait = outage.retry_after
+                raise ApiError(429, f"Too Many Requests: retry after {wait}", {"retry_after": wait})
+            raise NoAnswer(applied=False)
+        result = await self._apply(call)
+        if self.on_call is not None:
+            self.on_call(call, True)
+        if outage is not None:  # LATE: done, and the answer never arrives in time
+            self.failed.append((call, outage.fault))
+            raise NoAnswer(applied=True)
+        return result
+
+    async def _apply(self, call: ApiCall) -> Any:
+        method, params = call.method, call.params
         if self.method_faults[method]:
             raise self.method_faults[method].pop(0)
         if method.startswith("send") and "chat_id" in params:
@@ -197,21 +310,29 @@ class FakeTelegram:
         return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
 
     async def _api_getUpdates(self, p: JSON) -> list[JSON]:
+        """As Telegram: an offset confirms (forgets) every update below it; a negative one
+        keeps the last -offset updates. Returns the pending updates from the offset on, up to
+        `limit`, waiting up to `timeout` seconds for at least one. An update stays pending,
+        and is returned again, until confirmed."""
         timeout = float(p.get("timeout") or 0)
         offset = int(p.get("offset") or 0)
-        batch: list[JSON] = []
-        try:
-            first = (
-                await asyncio.wait_for(self.updates.get(), timeout)
-                if timeout
-                else (self.updates.get_nowait())
-            )
-        except (TimeoutError, asyncio.QueueEmpty):
-            return []
-        batch.append(first)
-        while not self.updates.empty():
-            batch.append(self.updates.get_nowait())
-        return [u for u in batch if u["update_id"] >= offset]
+        limit = min(max(int(p.get("limit") or 100), 1), 100)
+        if offset < 0:
+            self.pending = self.pending[offset:]
+        elif offset:
+            self.pending = [u for u in self.pending if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        while True:
+            arrival = self._arrival
+            batch = [u for u in self.pending if u["update_id"] >= offset][:limit]
+            left = deadline - time.monotonic()
+            if batch or left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(arrival.wait(), left)
+        for update in batch:
+            self.handed_out[update["update_id"]] += 1
+        return batch
 
     def _chat(self, chat_id: int) -> JSON:
         kind = "private" if chat_id > 0 else "group"
@@ -221,6 +342,7 @@ class FakeTelegram:
         self.chats[chat_id].append(sent)
         self._by_id[chat_id, sent.message_id] = sent
         self.changes.append(sent)
+        self.shown.append(Shown(chat_id, sent.message_id, sent.text))
         result: JSON = {
             "message_id": sent.message_id,
             "date": int(time.time()),
@@ -276,6 +398,8 @@ class FakeTelegram:
         text, markup = str(p.get("text", "")), p.get("reply_markup")
         if text == sent.text and markup == sent.reply_markup:
             raise ApiError(400, "Bad Request: message is not modified")
+        if text != sent.text:
+            self.shown.append(Shown(sent.chat_id, sent.message_id, text))
         sent.text, sent.reply_markup, sent.edits = text, markup, sent.edits + 1
         self.changes.append(sent)
         return {**self._plain(sent)}

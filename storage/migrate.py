@@ -39,3 +39,17 @@ async def upgrade(engine: AsyncEngine) -> None:
 async def is_current(engine: AsyncEngine) -> bool:
     async with engine.connect() as connection:
         return await connection.run_sync(_is_current)
+
+
+def heads() -> set[str]:
+    """The revisions the code needs."""
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+async def revisions(engine: AsyncEngine) -> set[str]:
+    """The revisions the database is at (empty: never migrated)."""
+    async with engine.connect() as connection:
+        found = await connection.run_sync(
+            lambda c: MigrationContext.configure(c).get_current_heads()
+        )
+    return set(found)

@@ -212,7 +212,7 @@ async def test_run_at_debug_in_json_over_http(tmp_path: Path) -> None:
     telegram = FakeTelegram()
 
     async def queue(update: JSON) -> None:
-        await telegram.updates.put(update)
+        telegram.push(update)
 
     async with BotApiServer(telegram) as server:
         env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}

@@ -37,7 +37,7 @@ async def test_run_registers_a_person_through_a_local_bot_api(tmp_path: Path) ->
     telegram = FakeTelegram()
 
     async def queue(update: JSON) -> None:
-        await telegram.updates.put(update)
+        telegram.push(update)
 
     async with BotApiServer(telegram) as server:
         env = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}

@@ -13,16 +13,20 @@ from tests.test_command_line import ROOT
 
 class Terminal:
     def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process, self.screen = process, ""
+        self.process, self.screen, self.matched = process, "", 0
 
     async def until(self, pattern: str) -> re.Match[str]:
-        """Reads the screen until `pattern` shows up after what was already read."""
-        start = len(self.screen)
-        while (found := re.compile(pattern).search(self.screen, start)) is None:
+        """Reads the screen until `pattern` shows up after the previous match (as `expect`
+        does: output that came in the same read as that match counts too)."""
+        while (found := re.compile(pattern).search(self.screen, self.matched)) is None:
             assert self.process.stdout is not None
-            chunk = await asyncio.wait_for(self.process.stdout.read(4096), 20)
+            try:
+                chunk = await asyncio.wait_for(self.process.stdout.read(4096), 30)
+            except TimeoutError:
+                raise AssertionError(f"no {pattern!r}:\n{self.screen[-1500:]}") from None
             assert chunk, f"simulator ended; screen:\n{self.screen}"
             self.screen += chunk.decode()
+        self.matched = found.end()
         return found
 
     async def type(self, line: str) -> None:
@@ -110,6 +114,28 @@ async def test_an_urgent_report_reaches_the_supervisor_seen_after_as(tmp_path: P
         await term.until("紧急报告已送达")
         await term.type(":as 203")
         await term.until(r"（新消息）.*紧急")
+        await term.type(":q")
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert "Traceback" not in term.screen
+
+
+async def test_moving_the_clock_brings_the_reminder_of_overdue_visits(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "bot.py"), "simulate", "--database", str(tmp_path / "s.db"),
+        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    term = Terminal(process)
+    try:
+        await term.until(r"\] > ")
+        await term.type(":as 201")
+        await term.type(":clock +12d")
+        await term.until("机器人的时钟现在是")
+        await term.until(r"（新消息） 🔔 今日提醒")
+        await term.until(r"已逾期 \d+ 天，请尽快走访")
         await term.type(":q")
         assert await asyncio.wait_for(process.wait(), 20) == 0
     finally:

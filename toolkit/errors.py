@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from locales import Translator, locale_for
 from storage import people
 from toolkit.context import BotContext
+from toolkit.metrics import BACKGROUND_ERRORS, UPDATES_FAILED
 
 log = logging.getLogger("carebot.errors")
 PROJECT = str(Path(__file__).resolve().parent.parent) + "/"
@@ -26,6 +27,7 @@ async def on_error(update: object, context: BotContext) -> None:
         if file.startswith(PROJECT):  # the deepest place in our own code
             where = f" at {file[len(PROJECT) :]}:{line}"
     update_id = update.update_id if isinstance(update, Update) else None
+    (UPDATES_FAILED if isinstance(update, Update) else BACKGROUND_ERRORS).inc()
     log.error("update %s failed: %s%s", update_id, type(error).__name__, where)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:

@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from toolkit.inbox import Inbox, chat_of
+from toolkit.metrics import UPDATES_PROCESSED
 
 UNBOUNDED = 1_000_000  # PTB's own bound: only memory limits how many wait for their chat
 
@@ -44,6 +45,7 @@ class PerChatProcessor(BaseUpdateProcessor):
         try:
             async with turn.lock, self.running:  # FIFO per chat, then a global slot
                 await coroutine
+            UPDATES_PROCESSED.inc()
             if self.inbox is not None and isinstance(update, Update):
                 self.inbox.done(update.update_id)
         finally:

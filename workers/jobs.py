@@ -12,6 +12,7 @@ from service.closing import close_aged_out
 from service.reminders import plan_today
 from toolkit.context import BotApplication, BotContext
 from toolkit.inbox import Inbox
+from toolkit.metrics import REMINDER_LAST_SUCCESS, REMINDER_RUN
 from workers import drafts
 
 LADDER_EVERY = 30  # seconds between looks at the escalation ladder
@@ -28,7 +29,9 @@ async def _ladder(context: BotContext) -> None:
 
 
 async def _reminders(context: BotContext) -> None:
-    await plan_today(context.services)
+    with REMINDER_RUN.time():
+        await plan_today(context.services)
+    REMINDER_LAST_SUCCESS.set_to_current_time()
 
 
 async def _aged_out(context: BotContext) -> None:

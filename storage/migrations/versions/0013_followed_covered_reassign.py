@@ -94,7 +94,8 @@ def _fill_children() -> None:
     created; covered when an active pairing has an active volunteer (storage.cover's rule as
     it stands at this revision); a due date for every child, pairings no longer counting,
     by the default intervals, which are recorded as applied (a start with other intervals
-    configured recomputes them)."""
+    configured recomputes them). A database without children gets no row: it is filled, or
+    copied into (copy-db), as any new one."""
     child = sa.table(
         "child",
         sa.column("id", sa.Integer),
@@ -140,6 +141,8 @@ def _fill_children() -> None:
         .exists()
     )
     bind.execute(child.update().values(covered=visited_by_someone))
+    if not rows:
+        return  # a new database: the first start records the intervals it applies
     applied = sa.table(
         "applied_setting",
         sa.column("name", sa.String),
