@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.test_command_line import ROOT
@@ -35,20 +37,28 @@ class Terminal:
         await self.process.stdin.drain()
 
 
-async def test_newcomer_registers_invites_and_a_volunteer_joins(tmp_path: Path) -> None:
+@asynccontextmanager
+async def simulator(tmp_path: Path) -> AsyncIterator[Terminal]:
+    """`bot.py simulate` on a fresh demo database; on leaving, `:q` ends it cleanly (exit 0,
+    no traceback on the screen), or it is killed."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(ROOT / "bot.py"),
-        "simulate",
-        "--database",
-        str(tmp_path / "s.db"),
-        cwd=tmp_path,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
+        sys.executable, str(ROOT / "bot.py"), "simulate", "--database", str(tmp_path / "s.db"),
+        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-    )
+    )  # fmt: skip
     term = Terminal(process)
     try:
+        yield term
+        await term.type(":q")
+        assert await asyncio.wait_for(process.wait(), 20) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert "Traceback" not in term.screen
+
+
+async def test_newcomer_registers_invites_and_a_volunteer_joins(tmp_path: Path) -> None:
+    async with simulator(tmp_path) as term:
         code = (await term.until(r"/start (\S+)")).group(1)
         await term.until(r"\] > ")
         await term.type(f"/start {code}")
@@ -82,24 +92,12 @@ async def test_newcomer_registers_invites_and_a_volunteer_joins(tmp_path: Path) 
         await term.type(":as 203")  # the demo supervisor sees both newcomers' town people
         await term.type("/people")
         await term.until("林小红")
-        await term.type(":q")
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-    assert "Traceback" not in term.screen
 
 
 async def test_an_urgent_report_reaches_the_supervisor_seen_after_as(tmp_path: Path) -> None:
     """The alert goes through the outbox's sender, after the volunteer's update: switching to
     the supervisor shows it, marked as new."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bot.py"), "simulate", "--database", str(tmp_path / "s.db"),
-        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    term = Terminal(process)
-    try:
+    async with simulator(tmp_path) as term:
         await term.until(r"\] > ")
         await term.type(":as 201")
         await term.type("/urgent")
@@ -114,31 +112,13 @@ async def test_an_urgent_report_reaches_the_supervisor_seen_after_as(tmp_path: P
         await term.until("紧急报告已送达")
         await term.type(":as 203")
         await term.until(r"（新消息）.*紧急")
-        await term.type(":q")
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-    assert "Traceback" not in term.screen
 
 
 async def test_moving_the_clock_brings_the_reminder_of_overdue_visits(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, str(ROOT / "bot.py"), "simulate", "--database", str(tmp_path / "s.db"),
-        cwd=tmp_path, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    term = Terminal(process)
-    try:
+    async with simulator(tmp_path) as term:
         await term.until(r"\] > ")
         await term.type(":as 201")
         await term.type(":clock +12d")
         await term.until("机器人的时钟现在是")
         await term.until(r"（新消息） 🔔 今日提醒")
         await term.until(r"已逾期 \d+ 天，请尽快走访")
-        await term.type(":q")
-        assert await asyncio.wait_for(process.wait(), 20) == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-    assert "Traceback" not in term.screen
