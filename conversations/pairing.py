@@ -14,14 +14,14 @@ from care.pairing import Rule
 from care.roles import Role
 from care.text import visible
 from locales import _ as mark
-from locales import in_every_language, labels
+from locales import in_every_language
 from service import pairing
 from service.actions import PAIR_CHILD, UNPAIR_CHILD, Action
 from toolkit.commands import Command
 from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 from toolkit.guard import Callback
-from toolkit.keyboards import child_label, keyboard
+from toolkit.keyboards import candidate_label, child_label, keyboard, rule_names
 from toolkit.replies import ReplyTo
 
 PAIR = Command("pair", Role.SUPERVISOR, mark("cmd.pair"), menu=4)
@@ -47,9 +47,6 @@ async def may_pair_child(context: BotContext, answers: Answers) -> bool:
     )
 
 
-def _rules(rules: list[str] | tuple[Rule, ...], context: BotContext) -> str:
-    return "；".join(context.t(labels.RULE[Rule(r)]) for r in rules)
-
 
 async def _candidates(context: BotContext, answers: Answers) -> list[tuple[str, str]]:
     t, viewer = context.t, context.viewer
@@ -57,16 +54,7 @@ async def _candidates(context: BotContext, answers: Answers) -> list[tuple[str, 
     offers = await pairing.candidates(
         context.services, viewer, answers["child_id"], limit=MAX_CANDIDATES
     )
-    options = []
-    for offer in offers:
-        label = t("pair.candidate", name=offer.name, gender=t(labels.GENDER[offer.gender]),
-                  load=offer.load)  # fmt: skip
-        if offer.sibling_family:
-            label = "👪 " + label
-        if offer.breaks:
-            label += " ⚠ " + _rules(offer.breaks, context)
-        options.append((str(offer.volunteer_id), label))
-    return options
+    return [(str(offer.volunteer_id), candidate_label(offer, t)) for offer in offers]
 
 
 async def _choice(context: BotContext, answers: Answers, volunteer_id: int) -> pairing.Choice:
@@ -102,7 +90,8 @@ async def _summary(context: BotContext, answers: Answers) -> str:
     text = context.t("pair.summary", child=child, volunteer=volunteer)
     if answers.get("breaks"):
         text += "\n" + context.t(
-            "pair.override", rules=_rules(answers["breaks"], context), reason=answers["reason"]
+            "pair.override", rules=rule_names(answers["breaks"], context.t),
+            reason=answers["reason"],
         )
     return text
 

@@ -15,12 +15,12 @@ from telegram.ext import CallbackQueryHandler, ConversationHandler
 from care.pairing import Rule
 from care.roles import Role
 from locales import _ as mark
-from locales import labels
 from service import pairing, reassign
 from service.actions import REASSIGN
 from toolkit.context import BotContext
 from toolkit.form import Answers, Forbidden, Form, Invalid, Question
 from toolkit.guard import guarded
+from toolkit.keyboards import candidate_label, rule_names
 
 MAX_CANDIDATES = 20
 NONE = "-"  # the "pairing" answer when no pairing ends
@@ -70,20 +70,8 @@ async def _candidates(context: BotContext, answers: Answers) -> list[tuple[str, 
         context.services, viewer, answers["child_id"], limit=MAX_CANDIDATES,
         ending=_ending(answers), proposing=answers["proposing"],
     )  # fmt: skip
-    options = []
-    for offer in offers:
-        label = t("pair.candidate", name=offer.name, gender=t(labels.GENDER[offer.gender]),
-                  load=offer.load)  # fmt: skip
-        if offer.sibling_family:
-            label = "👪 " + label
-        if offer.breaks:
-            label += " ⚠ " + _rules(offer.breaks, context)
-        options.append((str(offer.volunteer_id), label))
-    return options
+    return [(str(offer.volunteer_id), candidate_label(offer, t)) for offer in offers]
 
-
-def _rules(rules: list[str] | tuple[Rule, ...], context: BotContext) -> str:
-    return "；".join(context.t(labels.RULE[Rule(r)]) for r in rules)
 
 
 async def _choice(context: BotContext, answers: Answers, volunteer_id: int) -> pairing.Choice:
@@ -125,7 +113,8 @@ async def _summary(context: BotContext, answers: Answers) -> str:
                  reason=answers.get("reason", ""))  # fmt: skip
     if answers.get("breaks"):
         text += "\n" + t(
-            "pair.override", rules=_rules(answers["breaks"], context), reason=answers["override"]
+            "pair.override", rules=rule_names(answers["breaks"], context.t),
+            reason=answers["override"],
         )
     if answers["proposing"]:
         text += "\n" + t("reassign.summary_proposal")

@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from care.children import Colour
+from care.pairing import Rule
 from locales import Translator, labels
+from service.pairing import Offer
 from storage.children import ChildLine
 
 
@@ -51,3 +53,19 @@ def child_label(line: ChildLine, t: Translator, age: int) -> str:
     dot = labels.COLOUR_DOT[Colour(line.colour)] if line.active else "🔒"
     village = line.area_path.rsplit("/", 1)[-1]
     return f"{dot} {line.name} · {village} · {t('child.age', age=age)}"
+
+
+def rule_names(rules: Sequence[str], t: Translator) -> str:
+    """The pairing rules a choice breaks, named in the reader's language."""
+    return "；".join(t(labels.RULE[Rule(r)]) for r in rules)
+
+
+def candidate_label(offer: Offer, t: Translator) -> str:
+    """A volunteer offered for a child (to pair or to reassign): load, sibling family, rules."""
+    label = t("pair.candidate", name=offer.name, gender=t(labels.GENDER[offer.gender]),
+              load=offer.load)  # fmt: skip
+    if offer.sibling_family:
+        label = "👪 " + label
+    if offer.breaks:
+        label += " ⚠ " + rule_names(offer.breaks, t)
+    return label
